@@ -1,0 +1,34 @@
+"""gitdeps: vendor private git requirements into a wheelhouse at build time.
+
+The deploy target installs with plain pip and never sees a token or a git URL.
+"""
+
+from ._errors import (
+    AuthError,
+    BuildError,
+    FetchError,
+    GitDepsError,
+    LockError,
+    RequirementError,
+    UnsafeRepositoryError,
+)
+from ._secret import Secret, redact
+from ._vendor import VendoredWheel, VendorResult, vendor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "BuildError",
+    "FetchError",
+    "GitDepsError",
+    "LockError",
+    "RequirementError",
+    "Secret",
+    "UnsafeRepositoryError",
+    "VendorResult",
+    "VendoredWheel",
+    "__version__",
+    "redact",
+    "vendor",
+]

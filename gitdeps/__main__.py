@@ -1,0 +1,202 @@
+"""The ``gitdeps`` command: parses arguments, calls the library, renders the result."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from ._errors import GitDepsError
+from ._secret import redact
+from ._vendor import VendorResult, vendor
+
+__all__ = ["main", "make_parser"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class _Formatter(logging.Formatter):
+    """``warning: ...`` / ``error: ...`` prefixes, progress lines indented; all redacted."""
+
+    def __init__(self, color: bool) -> None:
+        super().__init__()
+        self._color = color
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = redact(record.getMessage())
+        if record.name == "gitdeps.progress" and record.levelno == logging.INFO:
+            return f"  {message}"
+        if record.levelno >= logging.ERROR:
+            return self._paint("error", "31") + f": {message}"
+        if record.levelno >= logging.WARNING:
+            return self._paint("warning", "33") + f": {message}"
+        return message
+
+    def _paint(self, word: str, code: str) -> str:
+        return f"\033[{code}m{word}\033[0m" if self._color else word
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
+    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter(color))
+    root = logging.getLogger("gitdeps")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gitdeps",
+        description=(
+            "Vendor private git requirements into a wheelhouse at build time, so the deploy "
+            "target installs with plain pip and never needs a git credential."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"gitdeps {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=0,
+        help="show more: -v adds build output and debug detail, -vv tracebacks too",
+    )  # fmt: skip
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    v = commands.add_parser(
+        "vendor",
+        help="build the git requirements into a wheelhouse, rewrite requirements, write a lock",
+        description=(
+            "Resolve each git requirement to a commit, fetch it, build a wheel, follow private "
+            "dependencies, and write the wheelhouse, a requirements file that installs from it "
+            "with plain pip, and a lock of the commits."
+        ),
+    )
+    v.add_argument(
+        "-r", "--requirement", dest="requirements", action="append", required=True,
+        metavar="FILE", help="a requirements file (repeatable); -r/-c includes inside it are followed",
+    )  # fmt: skip
+    v.add_argument(
+        "-o", "--wheelhouse", required=True, type=Path, metavar="DIR",
+        help="directory the vendored wheels go into (created if missing)",
+    )  # fmt: skip
+    v.add_argument(
+        "--output-requirements", type=Path, metavar="FILE",
+        help="the rewritten requirements file to write (default: DIR/requirements.txt)",
+    )  # fmt: skip
+    v.add_argument(
+        "--lock", type=Path, metavar="FILE",
+        help="the lock of commits to read and write (default: gitdeps.lock beside the first -r file)",
+    )  # fmt: skip
+    mode = v.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--locked", action="store_true",
+        help="use exactly the locked commits; fail if the lock does not cover a requirement; "
+        "never write the lock",
+    )  # fmt: skip
+    mode.add_argument("--upgrade", action="store_true", help="re-resolve every ref, ignoring the lock")
+    v.add_argument(
+        "--include-public", action="store_true",
+        help="also put the public dependency closure into the wheelhouse (not available yet)",
+    )  # fmt: skip
+    v.add_argument("--platform", action="append", default=[], metavar="TAG", help=argparse.SUPPRESS)
+    v.add_argument("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
+    v.add_argument(
+        "-j", "--jobs", type=int, metavar="N",
+        help="packages to fetch and build at once (default: CPU count + 2, at most 8)",
+    )  # fmt: skip
+    v.add_argument(
+        "--no-build-isolation", dest="build_isolation", action="store_false",
+        help="build with the backends installed in this environment instead of isolated ones",
+    )  # fmt: skip
+    v.add_argument(
+        "--installer", choices=("pip", "uv"), default=os.environ.get("GITDEPS_INSTALLER", "pip"),
+        help="what installs build requirements into isolated environments (default: pip, "
+        "or $GITDEPS_INSTALLER)",
+    )  # fmt: skip
+    return parser
+
+
+def _vendor(args: argparse.Namespace) -> int:
+    wheelhouse: Path = args.wheelhouse
+    output = args.output_requirements or wheelhouse / "requirements.txt"
+    lock = args.lock or Path(args.requirements[0]).parent / "gitdeps.lock"
+    if args.jobs is not None and args.jobs < 1:
+        raise GitDepsError(f"--jobs {args.jobs}: give a number of at least 1")
+    result = vendor(
+        requirements=args.requirements,
+        wheelhouse=wheelhouse,
+        output_requirements=output,
+        lock=lock,
+        locked=args.locked,
+        upgrade=args.upgrade,
+        include_public=args.include_public,
+        platform=args.platform,
+        python_version=args.python_version,
+        jobs=args.jobs,
+        build_isolation=args.build_isolation,
+        installer=args.installer,
+    )
+    _summary(result, quiet=args.quiet)
+    return EXIT_OK
+
+
+def _summary(result: VendorResult, *, quiet: bool) -> None:
+    if quiet:
+        return
+    out = sys.stdout
+    count = len(result.packages)
+    out.write(
+        f"vendored {count} package{'s' if count != 1 else ''} into {result.wheelhouse} "
+        f"in {result.seconds:.1f} s\n"
+    )
+    width = max((len(p.name) for p in result.packages), default=0)
+    for package in result.packages:
+        out.write(f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]}\n")
+    out.write(f"install with: pip install -r {result.output_requirements}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    verbosity = -1 if args.quiet else args.verbose
+    _configure_logging(verbosity)
+    log = logging.getLogger("gitdeps")
+    try:
+        if args.command == "vendor":
+            return _vendor(args)
+        parser.error(f"unknown command {args.command!r}")
+    except GitDepsError as exc:
+        if verbosity >= 2:
+            log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
+        else:
+            log.error("%s", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.error("interrupted; nothing was written")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: say so, briefly, unless asked for more
+        if verbosity >= 2:
+            log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
+        else:
+            log.error(
+                "internal error: %s: %s (run with -vv for the traceback, and please report it)",
+                type(exc).__name__,
+                exc,
+            )
+        return EXIT_INTERNAL
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

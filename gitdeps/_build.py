@@ -1,0 +1,123 @@
+"""Building a wheel from a checkout with PyPA ``build`` (PEP 517).
+
+Hooks run in a subprocess with a scrubbed environment (the package's own code
+runs there), ``SOURCE_DATE_EPOCH`` from the commit for reproducible archives,
+and no standard input. Output is shown with ``-v`` and quoted on failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import build
+import pyproject_hooks
+
+from ._buildenv import BuildEnvironments
+from ._errors import BuildError
+from ._subprocess import ProcessFailed, clean_environ, run
+
+__all__ = ["build_wheel"]
+
+logger = logging.getLogger("gitdeps")
+
+# Zip archives cannot hold dates before 1980.
+_ZIP_EPOCH = 315532800
+
+
+class _Runner:
+    """A pyproject_hooks runner: scrubbed environment, captured output."""
+
+    def __init__(self, source_date_epoch: int) -> None:
+        self._env = clean_environ()
+        self._env["SOURCE_DATE_EPOCH"] = str(max(source_date_epoch, _ZIP_EPOCH))
+        self._env.pop("PYTHONPATH", None)
+        self.output: list[str] = []
+
+    def __call__(
+        self,
+        cmd: Sequence[str],
+        cwd: str | None = None,
+        extra_environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = {**self._env, **(extra_environ or {})}
+        try:
+            self.output.append(run(cmd, env=env, cwd=cwd))
+        except ProcessFailed as exc:
+            self.output.append(exc.output)
+            raise
+
+
+def _tail(runner: _Runner, lines: int = 15) -> str:
+    text = "\n".join(runner.output)
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return "\n".join("    " + line for line in kept)
+
+
+def build_wheel(
+    source: Path,
+    outdir: Path,
+    *,
+    what: str,
+    environments: BuildEnvironments | None,
+    source_date_epoch: int,
+) -> Path:
+    """Build one wheel of the project at ``source`` into ``outdir``; return its path.
+
+    ``environments`` None means ``--no-build-isolation``: the backend must be
+    importable by this interpreter.
+    """
+    if not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
+        raise BuildError(
+            f"{what} is not a Python project: no pyproject.toml or setup.py there; "
+            "check the URL's #subdirectory="
+        )
+    runner = _Runner(source_date_epoch)
+    try:
+        probe = build.ProjectBuilder(source, python_executable=sys.executable)
+        requires = sorted(probe.build_system_requires)
+        if environments is None:
+            python = sys.executable
+        else:
+            python = str(environments.python_for(requires))
+        builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
+        dynamic = sorted(builder.get_requires_for_build("wheel") - set(requires))
+        if environments is None:
+            missing = sorted(
+                {" -> ".join(chain) for chain in builder.check_dependencies("wheel")}
+            )
+            if missing:
+                raise BuildError(
+                    f"{what}: --no-build-isolation needs these build requirements installed: "
+                    f"{', '.join(missing)}; install them, or drop --no-build-isolation"
+                )
+        elif dynamic:
+            # The backend asked for more; an environment with both, shared likewise.
+            python = str(environments.python_for([*requires, *dynamic]))
+            builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
+        outdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=outdir) as scratch:
+            built = Path(builder.build("wheel", scratch))
+            final = outdir / built.name
+            os.replace(built, final)
+        return final
+    except build.BuildBackendException as exc:
+        cause = exc.exception
+        if isinstance(cause, pyproject_hooks.BackendUnavailable):
+            reason = f"the build backend could not be imported ({cause.backend_name})"
+        elif isinstance(cause, pyproject_hooks.HookMissing):
+            reason = f"the build backend has no {cause.hook_name} hook"
+        else:
+            reason = "the build backend failed"
+        raise BuildError(f"{what}: {reason}; its output ends with:\n{_tail(runner)}") from None
+    except build.BuildException as exc:
+        raise BuildError(f"{what}: cannot build: {exc}") from None
+    except ProcessFailed as exc:
+        raise BuildError(
+            f"{what}: installing the build requirements failed; check your index settings. "
+            f"The installer's output ends with:\n{exc.tail()}"
+        ) from None

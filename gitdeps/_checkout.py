@@ -1,0 +1,130 @@
+"""Writing a commit's tree to a directory, refusing anything that would escape it.
+
+The tree is untrusted input. A name that is ``..``, holds a separator, is
+``.git`` (in any case or NTFS/HFS disguise), or a symlink that points outside
+the checkout is refused before anything outside the checkout can be touched.
+Submodules are not fetched; a gitlink is reported and left empty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import stat
+import unicodedata
+from pathlib import Path
+
+from dulwich.objects import Blob, Commit, Tree
+from dulwich.repo import Repo
+
+from ._errors import UnsafeRepositoryError
+
+__all__ = ["Checkout", "checkout"]
+
+_GITLINK = 0o160000
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkout:
+    root: Path
+    commit_time: int
+    submodules: tuple[str, ...]  # paths of gitlinks, not fetched
+
+
+def _is_dot_git(name: str) -> bool:
+    # Case-insensitive filesystems, NTFS trailing dots/spaces and 8.3 names, and
+    # HFS+ ignorable code points all turn these into ".git".
+    folded = "".join(c for c in name if unicodedata.category(c) != "Cf").rstrip(". ").lower()
+    return folded in (".git", "git~1")
+
+
+def _check_name(name: bytes, where: str, what: str) -> str:
+    try:
+        text = name.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafeRepositoryError(f"{what}: path {where}{name!r} is not UTF-8; refusing it") from None
+    if (
+        text in ("", ".", "..")
+        or "/" in text
+        or "\\" in text
+        or "\0" in text
+        or (os.name == "nt" and ":" in text)
+        or _is_dot_git(text)
+    ):
+        raise UnsafeRepositoryError(
+            f"{what}: refusing tree entry {where + text!r}: it would write outside the "
+            "checkout or into git's own files; this repository is unsafe to build"
+        )
+    return text
+
+
+def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
+    """Write the tree of ``commit_id`` into the new directory ``dest``."""
+    commit = repo[commit_id.encode("ascii")]
+    while not isinstance(commit, Commit):  # an annotated tag asked by hash
+        commit = repo[commit.object[1]]  # type: ignore[attr-defined]
+    dest.mkdir(parents=True)
+    root = dest.resolve()
+    submodules: list[str] = []
+    links: list[tuple[Path, str, str]] = []
+    stack: list[tuple[bytes, Path, str]] = [(commit.tree, root, "")]
+    while stack:
+        tree_id, directory, prefix = stack.pop()
+        tree = repo[tree_id]
+        assert isinstance(tree, Tree)
+        for entry in tree.iteritems():
+            name = _check_name(entry.path, prefix, what)
+            target = directory / name
+            mode = entry.mode
+            if stat.S_ISDIR(mode):
+                target.mkdir()
+                stack.append((entry.sha, target, f"{prefix}{name}/"))
+            elif mode == _GITLINK:
+                submodules.append(prefix + name)
+                target.mkdir()
+            elif stat.S_ISLNK(mode):
+                blob = repo[entry.sha]
+                assert isinstance(blob, Blob)
+                links.append((target, blob.as_raw_string().decode("utf-8", "replace"), prefix + name))
+            else:
+                blob = repo[entry.sha]
+                assert isinstance(blob, Blob)
+                with open(target, "xb") as handle:
+                    for chunk in blob.as_raw_chunks():
+                        handle.write(chunk)
+                if mode & 0o111:
+                    target.chmod(0o755)
+    # Links last, so none can redirect a later write; each must stay inside.
+    for target, link, display in links:
+        _safe_symlink(root, target, link, display, what)
+    # Checked one by one they stay inside; chained, a link can still climb out.
+    for target, link, display in links:
+        if target.is_symlink() and not target.resolve().is_relative_to(root):
+            raise UnsafeRepositoryError(
+                f"{what}: refusing symlink {display!r} -> {link!r}: through other links it "
+                "points outside the checkout; this repository is unsafe to build"
+            )
+    return Checkout(root=root, commit_time=commit.commit_time, submodules=tuple(submodules))
+
+
+def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) -> None:
+    relative_dir = target.parent.relative_to(root).as_posix()
+    joined = posixpath.normpath(posixpath.join(relative_dir, link.replace("\\", "/")))
+    if (
+        link.startswith(("/", "\\"))
+        or (len(link) > 1 and link[1] == ":")
+        or joined == ".."
+        or joined.startswith("../")
+        or any(_is_dot_git(part) for part in joined.split("/"))
+    ):
+        raise UnsafeRepositoryError(
+            f"{what}: refusing symlink {display!r} -> {link!r}: it points outside the "
+            "checkout; this repository is unsafe to build"
+        )
+    try:
+        os.symlink(link, target)
+    except OSError:  # no symlinks here (Windows without the privilege): copy the file
+        source = root / joined
+        if source.is_file():
+            target.write_bytes(source.read_bytes())

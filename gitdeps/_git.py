@@ -1,0 +1,249 @@
+"""Talking to git hosts with dulwich: list refs, resolve a ref, fetch one commit.
+
+The credential is attached per request, as a header, and only to requests for
+the repository's own origin: a redirect elsewhere never carries it. It is never
+part of a URL, so no ``.git/config``, argv or log line can hold it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import string
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dulwich.client import (
+    HTTPUnauthorized,
+    LocalGitClient,
+    Urllib3HttpGitClient,
+    default_urllib3_manager,
+)
+from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+from dulwich.repo import Repo
+
+from ._auth import Credential, Credentials
+from ._errors import AuthError, FetchError
+from ._giturl import GitURL
+from ._secret import redact
+
+__all__ = ["RemoteRefs", "Resolved", "fetch_commit", "list_refs", "resolve_ref"]
+
+logger = logging.getLogger("gitdeps")
+
+_TIMEOUT = 60.0
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteRefs:
+    """What ``ls-remote`` said: ref name -> commit (tags peeled), and HEAD's target."""
+
+    refs: Mapping[str, str]
+    head: str | None  # the branch HEAD points at, e.g. "refs/heads/main"
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    commit: str
+    ref_name: str | None  # the full ref the request named, when it named one
+
+
+class _OriginBoundClient(Urllib3HttpGitClient):
+    """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
+
+    def __init__(self, url: str, authorization: str | None) -> None:
+        pool = default_urllib3_manager(None, base_url=url, timeout=_TIMEOUT)
+        super().__init__(url, pool_manager=pool, timeout=_TIMEOUT, quiet=True)
+        self._gitdeps_authorization = authorization
+        self._gitdeps_origin = self._origin(url)
+
+    def _http_request(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+        raise_for_status: bool = True,
+    ) -> Any:
+        request_headers = dict(headers or {})
+        if self._gitdeps_authorization and self._origin(url) == self._gitdeps_origin:
+            request_headers["Authorization"] = self._gitdeps_authorization
+        return super()._http_request(url, request_headers, data, raise_for_status)
+
+
+def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
+    if url.scheme == "file":
+        return LocalGitClient(), _file_path(url).encode()
+    authorization = credential.authorization() if credential else None
+    return _OriginBoundClient(url.repo, authorization), b""
+
+
+def _file_path(url: GitURL) -> str:
+    from urllib.parse import unquote
+
+    return unquote(url.path)
+
+
+@contextmanager
+def _errors(url: GitURL, credentials: Credentials, action: str) -> Iterator[Credential | None]:
+    """Turn dulwich's and urllib3's failures into messages that say what to do."""
+    credential = credentials.for_url(url) if url.scheme != "file" else None
+    where = url.hostport
+    try:
+        yield credential
+    except HTTPUnauthorized:
+        if credential is None:
+            raise AuthError(
+                f"{where} asks for credentials to {action} {url.repo} and none were found: "
+                f"{credentials.hint(url)}"
+            ) from None
+        raise AuthError(
+            f"{where} rejected the token from {credential.source} (401) for {url.repo}: "
+            "it may have expired or be mistyped; renew it"
+        ) from None
+    except NotGitRepository:
+        if url.scheme == "file":
+            raise FetchError(f"no git repository at {_file_path(url)}; check the path") from None
+        extra = (
+            f"; if it is private, {credentials.hint(url)}"
+            if credential is None
+            else f", or the token from {credential.source} cannot read it"
+        )
+        raise FetchError(f"repository not found (404): {url.repo}; check the URL{extra}") from None
+    except (GitProtocolError, HangupException, OSError) as exc:
+        text = redact(str(exc))
+        status = re.search(r"unexpected http resp (\d+)", text)
+        if status and status.group(1) == "403" and credential is not None:
+            raise AuthError(
+                f"{where} refused access (403) to {url.repo} with the token from "
+                f"{credential.source}: give it read access to the repository (code read scope)"
+            ) from None
+        if status and status.group(1) == "403":
+            raise AuthError(
+                f"{where} refused access (403) to {url.repo}: {credentials.hint(url)}"
+            ) from None
+        if status:
+            raise FetchError(
+                f"{where} answered HTTP {status.group(1)} to {action} {url.repo}; "
+                "try again later, or check the host's status"
+            ) from None
+        if any(w in text for w in ("Max retries", "Connection refused", "timed out", "Name or")):
+            raise FetchError(
+                f"cannot reach {where} to {action} {url.repo}: {_reason(text)}; check the host "
+                "name, the network and any proxy settings"
+            ) from None
+        raise FetchError(f"could not {action} {url.repo}: {text}") from None
+
+
+def _reason(text: str) -> str:
+    for marker in ("Connection refused", "timed out", "Name or service not known"):
+        if marker in text:
+            return marker.lower()
+    return text.splitlines()[0][:200] if text else "no answer"
+
+
+def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
+    """One ``ls-remote``."""
+    with _errors(url, credentials, "list refs of") as credential:
+        client, path = _client(url, credential)
+        result = client.get_refs(path)
+    refs: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for raw_name, raw_sha in result.refs.items():
+        if raw_sha is None:
+            continue
+        name, sha = raw_name.decode("utf-8", "replace"), raw_sha.decode("ascii")
+        if name.endswith("^{}"):
+            peeled[name[:-3]] = sha
+        else:
+            refs[name] = sha
+    refs.update(peeled)  # an annotated tag means the commit it points at
+    head = result.symrefs.get(b"HEAD")
+    return RemoteRefs(refs=refs, head=head.decode() if head else None)
+
+
+def resolve_ref(url: GitURL, ref: str | None, refs: RemoteRefs) -> Resolved:
+    """Resolve a branch, tag, full or short commit, or none (HEAD), like pip."""
+    if ref is None:
+        commit = refs.refs.get("HEAD") or (refs.refs.get(refs.head) if refs.head else None)
+        if commit is None:
+            raise FetchError(f"{url.repo} has no HEAD (an empty repository?); name a ref with @ref")
+        return Resolved(commit, refs.head)
+    candidates = [ref] if ref.startswith("refs/") else [f"refs/heads/{ref}", f"refs/tags/{ref}"]
+    for name in candidates:
+        if name in refs.refs:
+            return Resolved(refs.refs[name], name)
+    lowered = ref.lower()
+    if _FULL_SHA.match(lowered):
+        return Resolved(lowered, None)
+    if _SHORT_SHA.match(lowered):
+        matches = {sha for sha in refs.refs.values() if sha.startswith(lowered)}
+        if len(matches) == 1:
+            return Resolved(matches.pop(), None)
+        if len(matches) > 1:
+            raise FetchError(
+                f"short commit {ref!r} is ambiguous in {url.repo}; use the full 40-character hash"
+            )
+        raise FetchError(
+            f"commit {ref!r} is not the tip of any branch or tag of {url.repo}, and a short hash "
+            "can only be matched against those; use the full 40-character hash"
+        )
+    near = _near_misses(ref, refs.refs)
+    raise FetchError(
+        f"ref {ref!r} not found in {url.repo}: no branch, tag or commit of that name"
+        + (f" (did you mean {', '.join(near)}?)" if near else "")
+    )
+
+
+def _near_misses(ref: str, refs: Mapping[str, str]) -> list[str]:
+    import difflib
+
+    short = [n.split("/", 2)[2] for n in refs if n.startswith(("refs/heads/", "refs/tags/"))]
+    return difflib.get_close_matches(ref, short, n=3, cutoff=0.6)
+
+
+def fetch_commit(
+    url: GitURL,
+    commit: str,
+    credentials: Credentials,
+    repo_dir: Path,
+    *,
+    progress: Callable[[bytes], None] | None = None,
+) -> Repo:
+    """Fetch ``commit`` alone (depth 1) into a new bare repository at ``repo_dir``."""
+    repo = Repo.init_bare(str(repo_dir), mkdir=True)
+    want = commit.encode("ascii")
+
+    def determine_wants(refs: Mapping[bytes, bytes | None], depth: int | None = None) -> list[bytes]:
+        return [want]
+
+    try:
+        with _errors(url, credentials, "fetch from") as credential:
+            client, path = _client(url, credential)
+            try:
+                client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+            except GitProtocolError as exc:
+                if "not our ref" in str(exc) or "upload-pack" in str(exc):
+                    raise FetchError(
+                        f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it "
+                        "does not exist there, or the host refuses to fetch a commit that is "
+                        "no longer a branch or tag tip"
+                    ) from None
+                raise
+        if want not in repo.object_store:
+            raise FetchError(
+                f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
+                "force-pushed?)"
+            )
+    except BaseException:
+        repo.close()
+        raise
+    return repo
+
+
+def is_hex(text: str) -> bool:
+    return all(c in string.hexdigits for c in text)

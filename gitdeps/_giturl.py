@@ -1,0 +1,159 @@
+"""``git+`` URLs: parsing them as pip does, and splitting off any credential."""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from ._secret import Secret
+
+__all__ = ["EmbeddedCredential", "GitURL", "InvalidGitURL", "host_env_key", "parse_git_url"]
+
+_SUPPORTED = ("https", "http", "file")
+
+
+class InvalidGitURL(ValueError):
+    """Raised with a message; the caller adds where the URL came from."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddedCredential:
+    """A credential found in a URL's userinfo. Never written back anywhere."""
+
+    host: str
+    username: str | None
+    token: Secret
+
+
+@dataclasses.dataclass(frozen=True)
+class GitURL:
+    """A git repository location and what to take from it, without any credential."""
+
+    scheme: str
+    host: str  # lower-cased host name; "" for file URLs
+    port: int | None
+    path: str  # as given (percent-encoded), no trailing '@ref'
+    ref: str | None = None
+    subdirectory: str | None = None
+    egg: str | None = None
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port is not None else host
+
+    @property
+    def repo(self) -> str:
+        """The credential-free repository URL (no ref, no fragment)."""
+        return f"{self.scheme}://{self.netloc}{self.path}"
+
+    @property
+    def hostport(self) -> str:
+        """The host as people name it in messages: ``dev.azure.com``, ``127.0.0.1:8080``."""
+        return self.netloc or "localhost"
+
+    def requirement_url(self, ref: str | None = None) -> str:
+        """``git+URL@ref#subdirectory=...``: credential-free, for messages and the lock."""
+        ref = self.ref if ref is None else ref
+        text = f"git+{self.repo}"
+        if ref:
+            text += "@" + quote(ref, safe="/:.-_~+")
+        if self.subdirectory:
+            text += f"#subdirectory={self.subdirectory}"
+        return text
+
+    def at(self, ref: str | None) -> GitURL:
+        return dataclasses.replace(self, ref=ref)
+
+
+def host_env_key(host: str) -> str:
+    """``dev.azure.com`` -> ``DEV_AZURE_COM`` (port ignored, every non-alphanumeric as ``_``)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", host).upper()
+
+
+def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
+    """Parse ``git+https://[cred@]host/path[@ref][#egg=name&subdirectory=dir]``."""
+    if not text.startswith("git+"):
+        if text.startswith("git://"):
+            raise InvalidGitURL(
+                "the git:// protocol is not supported (unauthenticated and unencrypted); "
+                "use git+https://"
+            )
+        raise InvalidGitURL(f"not a git URL: {text!r}; write it as git+https://...")
+    raw = text[len("git+") :]
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidGitURL(f"malformed URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme == "ssh" or (scheme == "" and re.match(r"^[\w.-]+@[\w.-]+:", raw)):
+        raise InvalidGitURL(
+            "git+ssh:// is not supported yet; use the repository's https:// URL "
+            "(gitdeps finds a token for it)"
+        )
+    if scheme not in _SUPPORTED:
+        raise InvalidGitURL(
+            f"unsupported scheme 'git+{scheme}'; use git+https:// (or git+http://, git+file://)"
+        )
+    host = (parts.hostname or "").lower()
+    if scheme != "file" and not host:
+        raise InvalidGitURL("the URL has no host")
+    path = parts.path
+    ref: str | None = None
+    if "@" in path:
+        path, ref = path.rsplit("@", 1)
+        ref = unquote(ref)
+        if not ref:
+            raise InvalidGitURL("empty ref after '@'; name a branch, tag or commit, or drop the '@'")
+    if not path.strip("/"):
+        raise InvalidGitURL("the URL names no repository path")
+    egg = subdirectory = None
+    for key, value in parse_qsl(parts.fragment, keep_blank_values=True):
+        if key == "egg":
+            egg = value
+        elif key == "subdirectory":
+            subdirectory = _clean_subdirectory(value)
+    credential = _credential(parts.username, parts.password, host, path)
+    url = GitURL(
+        scheme=scheme,
+        host=host,
+        port=port,
+        path=path,
+        ref=ref,
+        subdirectory=subdirectory,
+        egg=egg,
+    )
+    return url, credential
+
+
+def _clean_subdirectory(value: str) -> str | None:
+    value = value.strip().replace("\\", "/")
+    if not value or value in (".", "./"):
+        return None
+    normal = posixpath.normpath(value)
+    if normal.startswith("/") or normal == ".." or normal.startswith("../"):
+        raise InvalidGitURL(
+            f"subdirectory {value!r} points outside the repository; give a path inside it"
+        )
+    return normal
+
+
+def _credential(
+    username: str | None, password: str | None, host: str, path: str
+) -> EmbeddedCredential | None:
+    if username is None and password is None:
+        return None
+    user = unquote(username) if username else None
+    if password is not None:
+        return EmbeddedCredential(host=host, username=user or None, token=Secret(unquote(password)))
+    assert user is not None
+    # Azure DevOps clone URLs carry the organisation as user name
+    # (https://contoso@dev.azure.com/contoso/...): that is not a credential.
+    first_segment = unquote(path.strip("/").split("/", 1)[0])
+    if user == first_segment or user in ("git", "oauth2", "x-access-token"):
+        return None
+    # https://TOKEN@github.com/... : a token given as the user name.
+    return EmbeddedCredential(host=host, username=None, token=Secret(user))

@@ -1,0 +1,100 @@
+"""The rewritten requirements file: every git requirement pinned to its vendored wheel.
+
+Public lines and options pass through as written; relative paths in ``-c`` and
+``--find-links`` are rebased onto the output file's directory; ``-r`` includes
+are inlined. The wheelhouse is named by a ``--find-links`` path relative to the
+file itself (pip resolves it so), so the folder can move.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
+
+__all__ = ["Pin", "render_requirements"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pin:
+    name: str
+    version: str
+    sha256: str
+    source: str  # credential-free git+URL@ref, for the comment
+    commit: str
+    markers: tuple[str, ...] = ()  # for transitive pins: the markers of the edges to it
+
+
+def _relative(target: Path, start: Path) -> str:
+    try:
+        rel = os.path.relpath(target, start)
+    except ValueError:  # another drive on Windows
+        return target.as_posix()
+    rel = Path(rel).as_posix()
+    return rel if rel.startswith(".") else f"./{rel}"
+
+
+def _requirement_text(name: str, extras: Sequence[str], version: str, marker: str | None) -> str:
+    text = name + (f"[{','.join(extras)}]" if extras else "") + f"=={version}"
+    return text + (f" ; {marker}" if marker else "")
+
+
+def render_requirements(
+    parsed: ParsedRequirements,
+    pins: Mapping[GitRequirement, Pin],
+    transitive: Sequence[Pin],
+    *,
+    output: Path,
+    wheelhouse: Path,
+    sources: Sequence[Path],
+) -> str:
+    """``pins`` gives the vendored wheel of each git requirement in ``parsed``;
+    ``transitive`` those of private dependencies that no line names."""
+    base = output.parent.resolve()
+    hashes = parsed.uses_hashes
+    lines = [
+        "# Written by gitdeps from " + ", ".join(_relative(s.resolve(), base) for s in sources) + ".",
+        "# Private packages are pinned to the wheels vendored beside this file; install with",
+        "#   pip install -r <this file>",
+        f"--find-links {_relative(wheelhouse.resolve(), base)}",
+    ]
+    listed: set[str] = set()
+    for entry in parsed.entries:
+        if isinstance(entry, PassThrough):
+            lines.append(entry.text)
+        elif isinstance(entry, PathOption):
+            lines.append(f"{entry.option} {_relative(entry.path, base)}")
+        elif isinstance(entry, IncludedFile):
+            lines.append(f"# -r {_relative(entry.path.resolve(), base)} ({entry.location})")
+        elif isinstance(entry, GitRequirement):
+            pin = pins[entry]
+            key = canonicalize_name(pin.name)
+            if key in listed:
+                continue
+            listed.add(key)
+            text = _requirement_text(pin.name, entry.extras, pin.version, entry.marker)
+            if hashes:
+                text += f" --hash=sha256:{pin.sha256}"
+            note = " (was -e, vendored as a normal wheel)" if entry.editable else ""
+            lines.append(f"{text}  # {pin.source} @ {pin.commit[:12]}{note}")
+    transitive = [pin for pin in transitive if canonicalize_name(pin.name) not in listed]
+    if transitive and hashes:
+        # --require-hashes wants every package listed, dependencies included.
+        lines.append("# private dependencies of the packages above")
+        for pin in transitive:
+            marker = _join_markers(pin.markers)
+            text = _requirement_text(pin.name, (), pin.version, marker)
+            lines.append(f"{text} --hash=sha256:{pin.sha256}  # {pin.source} @ {pin.commit[:12]}")
+    return "\n".join(lines) + "\n"
+
+
+def _join_markers(markers: Sequence[str]) -> str | None:
+    if not markers or any(not m or "extra" in m for m in markers):
+        return None
+    unique = sorted(set(markers))
+    return unique[0] if len(unique) == 1 else " or ".join(f"({m})" for m in unique)

@@ -1,0 +1,426 @@
+"""Requirement files, read as pip reads them.
+
+Comments, blank lines, ``\\`` continuations, ``${VAR}`` expansion, ``-r``/``-c``
+includes relative to the including file, option lines and per-line options all
+follow pip. Lines gitdeps does not vendor are kept as written, so they can be
+passed through to the output unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Union
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ._errors import RequirementError
+from ._giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
+
+__all__ = [
+    "Entry",
+    "GitRequirement",
+    "Location",
+    "ParsedRequirements",
+    "PassThrough",
+    "PathOption",
+    "parse_requirement_files",
+    "requirement_from_metadata",
+]
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
+_OTHER_VCS = ("hg+", "svn+", "bzr+")
+# Options whose value is a local path that pip resolves against the requirement
+# file: rebased when the output file lives elsewhere.
+_PATH_OPTIONS = {"-c": "-c", "--constraint": "-c", "-f": "--find-links", "--find-links": "--find-links"}
+# Options pip passes on to the installs of isolated build environments.
+_INDEX_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "--no-index": "--no-index",
+    "--trusted-host": "--trusted-host",
+}
+_KNOWN_OPTIONS = {
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable",
+    "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links",
+    "--pre", "--trusted-host", "--prefer-binary", "--require-hashes", "--only-binary",
+    "--no-binary", "--use-feature", "--config-settings", "--global-option", "--hash",
+}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """Where a line came from: ``requirements.txt:3``."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclasses.dataclass(frozen=True)
+class GitRequirement:
+    """A requirement gitdeps vendors: a distribution from a git repository."""
+
+    name: str | None  # as written; None for a bare URL without #egg=
+    url: GitURL
+    requested_by: str  # "requirements.txt:3" or "acme-ml 1.0"
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    editable: bool = False
+
+    @property
+    def key(self) -> str | None:
+        return canonicalize_name(self.name) if self.name else None
+
+    def describe(self) -> str:
+        return f"{self.name or self.url.requirement_url()} ({self.requested_by})"
+
+
+@dataclasses.dataclass(frozen=True)
+class PassThrough:
+    """A line copied to the output unchanged (public requirements, most options)."""
+
+    text: str
+    location: Location
+
+
+@dataclasses.dataclass(frozen=True)
+class PathOption:
+    """``-c FILE`` or ``--find-links DIR`` with a relative local path, rebased on output."""
+
+    option: str
+    path: Path  # absolute
+    location: Location
+
+
+@dataclasses.dataclass(frozen=True)
+class IncludedFile:
+    """Marks where the lines of a ``-r`` include start, for a comment in the output."""
+
+    path: Path
+    location: Location
+
+
+Entry = Union[GitRequirement, PassThrough, PathOption, IncludedFile]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedRequirements:
+    entries: tuple[Entry, ...]
+    credentials: tuple[EmbeddedCredential, ...]
+    index_options: tuple[str, ...]  # for installs into build environments
+    uses_hashes: bool
+
+    @property
+    def git(self) -> tuple[GitRequirement, ...]:
+        return tuple(e for e in self.entries if isinstance(e, GitRequirement))
+
+
+def parse_requirement_files(files: Sequence[str | os.PathLike[str]]) -> ParsedRequirements:
+    parser = _Parser()
+    for file in files:
+        parser.read(Path(file), included_from=None)
+    return ParsedRequirements(
+        entries=tuple(parser.entries),
+        credentials=tuple(parser.credentials),
+        index_options=tuple(parser.index_options),
+        uses_hashes=parser.uses_hashes,
+    )
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield (first line number, joined line) as pip's ``preprocess`` does."""
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if line.endswith("\\") and not _COMMENT.search(line):
+            pending.append(line[:-1])
+            continue
+        pending.append(line)
+        joined = "".join(pending)
+        pending = []
+        joined = _COMMENT.sub("", joined).strip()
+        if joined:
+            yield start, joined
+    if pending:
+        joined = _COMMENT.sub("", "".join(pending)).strip()
+        if joined:
+            yield start, joined
+
+
+def _split_args_options(line: str) -> tuple[str, str]:
+    """pip's ``break_args_options``: the requirement, then its ``--options``."""
+    tokens = line.split(" ")
+    args: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(args), " ".join(tokens[index:])
+        args.append(token)
+    return " ".join(args), ""
+
+
+def _expand(text: str) -> str:
+    return _ENV_VAR.sub(lambda m: os.environ.get(m["name"], m.group(0)), text)
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.credentials: list[EmbeddedCredential] = []
+        self.index_options: list[str] = []
+        self.uses_hashes = False
+        self._stack: list[Path] = []
+
+    def read(self, path: Path, included_from: Location | None) -> None:
+        where = f"{included_from}: " if included_from else ""
+        if "://" in str(path):
+            raise RequirementError(
+                f"{where}requirement files from URLs are not supported: {path}; "
+                "download it first and pass the local file"
+            )
+        resolved = path.resolve()
+        if resolved in self._stack:
+            raise RequirementError(f"{where}{_display(path)} includes itself (an -r cycle)")
+        try:
+            text = resolved.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise RequirementError(
+                f"{where}requirements file not found: {_display(path)}; check the path"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RequirementError(
+                f"{where}cannot read requirements file {_display(path)}: {exc}"
+            ) from None
+        self._stack.append(resolved)
+        try:
+            for number, line in _logical_lines(text):
+                self._line(Location(_display(path), number), resolved.parent, line)
+        finally:
+            self._stack.pop()
+
+    def _line(self, location: Location, base: Path, line: str) -> None:
+        raw = line
+        line = _expand(line)
+        if line.startswith("-"):
+            self._option_line(location, base, raw, line)
+            return
+        requirement, options = _split_args_options(line)
+        if "--hash" in options:
+            self.uses_hashes = True
+        try:
+            entry = _requirement(requirement, location, editable=False)
+        except RequirementError:
+            raise
+        if entry is None:
+            self.entries.append(PassThrough(raw, location))
+            return
+        self._add_git(entry)
+
+    def _add_git(self, entry: tuple[GitRequirement, EmbeddedCredential | None]) -> None:
+        requirement, credential = entry
+        if credential is not None:
+            self.credentials.append(credential)
+        self.entries.append(requirement)
+
+    def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
+        try:
+            tokens = shlex.split(line)
+        except ValueError as exc:
+            raise RequirementError(f"{location}: cannot split the line: {exc}\n    {raw}") from None
+        option, _, value = tokens[0].partition("=")
+        rest = tokens[1:]
+        if not value and rest and option in _KNOWN_OPTIONS and not option.startswith("--no-"):
+            value, rest = rest[0], rest[1:]
+        if option not in _KNOWN_OPTIONS:
+            raise RequirementError(
+                f"{location}: unknown option {option!r}; pip would refuse it too\n    {raw}"
+            )
+        if option in ("-r", "--requirement"):
+            self._include(location, base, value)
+        elif option in ("-e", "--editable"):
+            entry = _requirement(" ".join([value, *rest]).strip(), location, editable=True)
+            if entry is None:
+                raise RequirementError(
+                    f"{location}: editable requirement {value!r} is not a git URL; gitdeps "
+                    "vendors only git requirements, and a deploy target cannot install a "
+                    "local editable: install it as a normal requirement"
+                )
+            self._add_git(entry)
+        elif option in _PATH_OPTIONS:
+            self._path_option(location, base, raw, _PATH_OPTIONS[option], value)
+        else:
+            if option == "--require-hashes":
+                self.uses_hashes = True
+            if option in _INDEX_OPTIONS:
+                self.index_options.extend([_INDEX_OPTIONS[option], *([value] if value else [])])
+            self.entries.append(PassThrough(raw, location))
+
+    def _include(self, location: Location, base: Path, value: str) -> None:
+        if not value:
+            raise RequirementError(f"{location}: -r needs a file name")
+        path = Path(value) if os.path.isabs(value) else base / value
+        self.entries.append(IncludedFile(path, location))
+        self.read(path, included_from=location)
+
+    def _path_option(
+        self, location: Location, base: Path, raw: str, option: str, value: str
+    ) -> None:
+        if not value:
+            raise RequirementError(f"{location}: {option} needs a value")
+        is_url = "://" in value
+        if option == "--find-links":
+            if is_url:
+                self.index_options.extend([option, value])
+                self.entries.append(PassThrough(raw, location))
+                return
+            # pip: relative to the requirement file when that exists, else to the cwd.
+            candidate = base / value
+            path = candidate if candidate.exists() else Path(value).absolute()
+            self.index_options.extend([option, str(path)])
+        else:
+            if is_url:
+                self.entries.append(PassThrough(raw, location))
+                return
+            path = Path(value) if os.path.isabs(value) else base / value
+            if not path.exists():
+                raise RequirementError(
+                    f"{location}: constraints file not found: {_display(path)}; check the path"
+                )
+        if os.path.isabs(value):
+            self.entries.append(PassThrough(raw, location))
+        else:
+            self.entries.append(PathOption(option, path.resolve(), location))
+
+
+def _requirement(
+    text: str, location: Location, *, editable: bool
+) -> tuple[GitRequirement, EmbeddedCredential | None] | None:
+    """A git requirement from one line, or None when the line is not one."""
+    marker: str | None = None
+    if text.startswith(("git+", "git://")) or any(text.startswith(v) for v in _OTHER_VCS):
+        # A bare URL; pip separates a marker with whitespace and ';'.
+        url_text, sep, marker_text = text.partition(" ;")
+        if not sep:
+            url_text, sep, marker_text = text.partition("; ")
+        url_text = url_text.strip()
+        marker = marker_text.strip() or None
+        if marker:
+            _check_marker(marker, location, text)
+        _refuse_other_vcs(url_text, location)
+        url, credential = _parse_url(url_text, location)
+        name, extras = _egg(url.egg, location)
+        requirement = GitRequirement(
+            name=name,
+            url=url,
+            requested_by=str(location),
+            extras=extras,
+            marker=marker,
+            editable=editable,
+        )
+        return requirement, credential
+    looks_like_path = text.startswith((".", "/", "~")) or (
+        "/" in text and "@" not in text and " " not in text
+    )
+    if looks_like_path or "://" in text.split("@", 1)[0]:
+        return None  # a local path or archive URL: pip's business, passed through
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        detail = str(exc).replace("\n", "\n    ")
+        raise RequirementError(
+            f"{location}: invalid requirement: {detail}\n"
+            "    (write 'name @ git+https://host/repo@ref' or a PEP 508 requirement)"
+        ) from None
+    if req.url is None:
+        if editable:
+            return None
+        return None
+    if not req.url.startswith(("git+", "git://")):
+        _refuse_other_vcs(req.url, location)
+        return None
+    url, credential = _parse_url(req.url, location)
+    requirement = GitRequirement(
+        name=req.name,
+        url=url,
+        requested_by=str(location),
+        extras=tuple(sorted(req.extras)),
+        marker=str(req.marker) if req.marker else None,
+        editable=editable,
+    )
+    return requirement, credential
+
+
+def _parse_url(text: str, location: Location) -> tuple[GitURL, EmbeddedCredential | None]:
+    try:
+        return parse_git_url(text)
+    except InvalidGitURL as exc:
+        raise RequirementError(f"{location}: {exc}") from None
+
+
+def _refuse_other_vcs(url: str, location: Location) -> None:
+    for prefix in _OTHER_VCS:
+        if url.startswith(prefix):
+            raise RequirementError(
+                f"{location}: {prefix[:-1]} repositories are not supported; gitdeps vendors git "
+                "requirements only"
+            )
+
+
+def _check_marker(marker: str, location: Location, text: str) -> None:
+    try:
+        Requirement(f"placeholder; {marker}")
+    except InvalidRequirement as exc:
+        raise RequirementError(f"{location}: invalid marker in {text!r}: {exc}") from None
+
+
+def _egg(egg: str | None, location: Location) -> tuple[str | None, tuple[str, ...]]:
+    if not egg:
+        return None, ()
+    try:
+        req = Requirement(egg)
+    except InvalidRequirement:
+        raise RequirementError(
+            f"{location}: #egg={egg!r} is not a project name; write #egg=my-package"
+        ) from None
+    if req.url or req.specifier or req.marker:
+        raise RequirementError(f"{location}: #egg= takes a bare project name, not {egg!r}")
+    return req.name, tuple(sorted(req.extras))
+
+
+def requirement_from_metadata(text: str, requested_by: str) -> GitRequirement | None:
+    """A ``Requires-Dist`` value that points at git, as a requirement; else None."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return None
+    if req.url is None or not req.url.startswith("git+"):
+        return None
+    try:
+        url, _credential = parse_git_url(req.url)
+    except InvalidGitURL as exc:
+        raise RequirementError(f"{requested_by}: Requires-Dist {req.name}: {exc}") from None
+    return GitRequirement(
+        name=req.name,
+        url=url,
+        requested_by=requested_by,
+        extras=tuple(sorted(req.extras)),
+        marker=str(req.marker) if req.marker else None,
+    )

@@ -1,0 +1,100 @@
+"""Secrets and the one redaction routine every log line and error goes through.
+
+A token lives in a :class:`Secret`: its ``repr``/``str`` show nothing, it does
+not pickle, and creating one registers its value so :func:`redact` can scrub it
+from any text, whether it appears raw, percent-encoded, or in a URL's userinfo.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import threading
+from typing import NoReturn, final
+from urllib.parse import quote
+
+__all__ = ["MASK", "Secret", "holds_secret", "redact"]
+
+MASK = "****"
+
+# Shorter values would scrub ordinary words out of messages; real tokens are long.
+_MIN_SECRET_LENGTH = 4
+
+_known: set[str] = set()
+_known_lock = threading.Lock()
+
+# scheme://userinfo@  — userinfo may hold a token even when we never saw it.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#@\s]*)@")
+
+
+def _register(value: str) -> None:
+    if len(value) < _MIN_SECRET_LENGTH or not value.strip("*"):
+        return
+    forms = {value, quote(value, safe=""), quote(value, safe="/:")}
+    with _known_lock:
+        _known.update(f for f in forms if len(f) >= _MIN_SECRET_LENGTH)
+
+
+@final
+class Secret:
+    """A credential value. Ask for it with :meth:`reveal`, at the last moment."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Secret value must be a str")
+        self._value = value
+        _register(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(("gitdeps.Secret", len(self._value)))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` contains a registered secret (raw or percent-encoded)."""
+    with _known_lock:
+        return any(value in text for value in _known)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every known secret and every URL userinfo masked.
+
+    Idempotent, and never returns a registered secret. Used for every log line,
+    every error message and every subprocess output gitdeps shows.
+    """
+    with _known_lock:
+        known = sorted(_known, key=len, reverse=True)
+    # A replacement can join text into a new match; repeat until nothing changes.
+    # Each change lowers the count of characters that are not '*' (or, failing
+    # that, the length), so this ends.
+    while True:
+        before = text
+        text = _USERINFO.sub(_mask_userinfo, text)
+        for value in known:
+            text = text.replace(value, MASK)
+        if text == before:
+            return text
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    return match["scheme"] + (MASK + "@" if match["userinfo"] else "@")

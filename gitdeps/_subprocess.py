@@ -1,0 +1,87 @@
+"""Running other programs: never with a secret in argv or the environment, never
+waiting for input, output kept for the error message and shown only with ``-v``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+
+from ._secret import holds_secret, redact
+
+__all__ = ["ProcessFailed", "clean_environ", "run"]
+
+logger = logging.getLogger("gitdeps.subprocess")
+
+# Names that hold credentials gitdeps or the CI may have handed us. Build
+# backends run the package's own code: none of these may reach them.
+_SECRET_NAMES = re.compile(
+    r"^(GITDEPS_TOKEN_.*|SYSTEM_ACCESSTOKEN|AZURE_DEVOPS_EXT_PAT|GH_TOKEN|GITHUB_TOKEN"
+    r"|CI_JOB_TOKEN|GITLAB_TOKEN|BITBUCKET_.*|IDENTITY_HEADER|MSI_SECRET|AZURE_CLIENT_SECRET"
+    r"|AZURE_CLIENT_CERTIFICATE_.*|AZURE_PASSWORD|AZURE_USERNAME|AZURE_FEDERATED_TOKEN.*"
+    r"|ACTIONS_ID_TOKEN_REQUEST_.*|ACTIONS_RUNTIME_TOKEN|VSS_NUGET_.*|NETRC"
+    r"|.*(TOKEN|SECRET|PASSWORD|PASSWD|_PAT|CREDENTIAL|_KEY)S?)$",
+    re.IGNORECASE,
+)
+# Installer settings are the user's own and needed to reach their index.
+_KEEP = re.compile(r"^(PIP_|UV_).*")
+
+
+def clean_environ(
+    environ: Mapping[str, str] | None = None, *, installer: bool = False
+) -> dict[str, str]:
+    """The environment minus every credential-looking variable and known secret.
+
+    With ``installer``, pip's and uv's own settings stay even when they hold a
+    credential (an index URL with a token): the installer needs them, and it
+    runs no package code when it installs wheels.
+    """
+    environ = os.environ if environ is None else environ
+    cleaned = {}
+    for name, value in environ.items():
+        if installer and _KEEP.match(name):
+            cleaned[name] = value
+        elif not _SECRET_NAMES.match(name) and not holds_secret(value):
+            cleaned[name] = value
+    cleaned["GIT_TERMINAL_PROMPT"] = "0"
+    cleaned["PIP_NO_INPUT"] = "1"
+    return cleaned
+
+
+class ProcessFailed(Exception):
+    def __init__(self, command: Sequence[str], returncode: int, output: str) -> None:
+        super().__init__(f"{command[0]} exited with {returncode}")
+        self.command = list(command)
+        self.returncode = returncode
+        self.output = output
+
+    def tail(self, lines: int = 15) -> str:
+        kept = [line for line in self.output.splitlines() if line.strip()][-lines:]
+        return "\n".join("    " + line for line in kept)
+
+
+def run(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: str | os.PathLike[str] | None = None,
+) -> str:
+    """Run ``command``; return its combined output, or raise :class:`ProcessFailed`."""
+    logger.debug("running %s", redact(" ".join(str(c) for c in command)))
+    proc = subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    output = redact(proc.stdout.decode("utf-8", "replace"))
+    if output.strip():
+        logger.debug("%s", output.rstrip())
+    if proc.returncode:
+        raise ProcessFailed(command, proc.returncode, output)
+    return output

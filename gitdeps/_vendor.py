@@ -1,0 +1,508 @@
+"""``vendor()``: requirements in, wheelhouse + rewritten requirements + lock out.
+
+Per git requirement: resolve the ref to a commit (or take it from the lock),
+fetch that commit alone, build a wheel, read its ``Requires-Dist`` and do the
+same for every private dependency found there. Work for different packages runs
+in parallel; each repository is listed once and each commit fetched once per
+run. Only when everything has succeeded is anything written, and then each file
+appears whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TypeVar
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from ._auth import Credentials
+from ._build import build_wheel
+from ._buildenv import BuildEnvironments
+from ._checkout import Checkout, checkout
+from ._errors import BuildError, GitDepsError, LockError
+from ._fs import atomic_write
+from ._git import RemoteRefs, fetch_commit, list_refs, resolve_ref
+from ._giturl import GitURL
+from ._lock import Lock, LockedPackage, dump_lock, read_lock
+from ._output import Pin, render_requirements
+from ._requirements import (
+    GitRequirement,
+    ParsedRequirements,
+    parse_requirement_files,
+    requirement_from_metadata,
+)
+from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
+
+__all__ = ["VendorResult", "VendoredWheel", "vendor"]
+
+logger = logging.getLogger("gitdeps")
+progress = logging.getLogger("gitdeps.progress")
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class VendoredWheel:
+    """One private distribution in the wheelhouse, and where it came from."""
+
+    name: str
+    version: str  # the vendored (pinned) version
+    path: Path
+    sha256: str
+    url: str  # credential-free repository URL
+    requested_revision: str
+    commit: str
+    subdirectory: str
+    requested_by: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class VendorResult:
+    packages: tuple[VendoredWheel, ...]
+    wheelhouse: Path
+    output_requirements: Path
+    lock: Path | None
+    seconds: float
+
+    @property
+    def wheels(self) -> tuple[Path, ...]:
+        return tuple(p.path for p in self.packages)
+
+
+@dataclasses.dataclass
+class _Node:
+    """A distribution in the graph, keyed by its canonical name."""
+
+    requirement: GitRequirement
+    commit: str
+    requested_by: list[str]
+    built: _Built | None = None
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.requirement.url.repo, self.requirement.url.subdirectory or "", self.commit)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Built:
+    wheel: Path
+    info: WheelInfo
+    children: tuple[GitRequirement, ...]
+
+
+class _Once:
+    """Run a function once per key, whoever asks first; the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[object, Future[object]] = {}
+
+    def get(self, key: object, make: Callable[[], T]) -> T:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                future.set_result(make())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()  # type: ignore[return-value]
+
+
+class _Run:
+    def __init__(
+        self,
+        *,
+        scratch: Path,
+        credentials: Credentials,
+        lock: Lock | None,
+        lock_path: Path | None,
+        locked: bool,
+        environments: BuildEnvironments | None,
+    ) -> None:
+        self.scratch = scratch
+        self.credentials = credentials
+        self.lock = lock
+        self.lock_path = lock_path
+        self.locked = locked
+        self.environments = environments
+        self.nodes: dict[str, _Node] = {}
+        self.keys: dict[GitRequirement, str] = {}  # requirement -> key of its node
+        self._nodes_lock = threading.Lock()
+        self._refs = _Once()
+        self._fetches = _Once()
+        self._builds = _Once()
+
+    # -- one requirement ------------------------------------------------------
+    def process(self, requirement: GitRequirement) -> list[GitRequirement]:
+        """Resolve, fetch and build one requirement; return its private dependencies."""
+        url = requirement.url
+        label = requirement.name or url.requirement_url()
+        commit = self._commit(requirement)
+        node = _Node(requirement, commit, [requirement.requested_by])
+        if requirement.key is not None and not self._register(requirement.key, node, requirement):
+            return []
+        built = self._builds.get(node.identity, lambda: self._build(node, label))
+        name = built.info.name
+        if requirement.key is None:
+            if not self._register(canonicalize_name(name), node, requirement):
+                return []
+        elif canonicalize_name(name) != requirement.key:
+            raise BuildError(
+                f"{requirement.requested_by}: asks for {requirement.name!r} but "
+                f"{url.requirement_url()} builds {name!r}; correct the name in the requirement"
+            )
+        node.built = built
+        return list(built.children)
+
+    def _register(self, key: str, node: _Node, requirement: GitRequirement) -> bool:
+        """Add ``node`` under ``key``; False when it is there already (same commit)."""
+        with self._nodes_lock:
+            self.keys[requirement] = key
+            existing = self.nodes.get(key)
+            if existing is None:
+                self.nodes[key] = node
+                return True
+            if existing.identity != node.identity:
+                first, second = existing.requirement, node.requirement
+                raise GitDepsError(
+                    f"{first.name or key} is asked for at two different commits: "
+                    f"{first.url.requirement_url()} ({existing.commit[:12]}) by "
+                    f"{', '.join(existing.requested_by)}, and {second.url.requirement_url()} "
+                    f"({node.commit[:12]}) by {second.requested_by}; make them agree"
+                )
+            existing.requested_by.append(node.requirement.requested_by)
+            return False
+
+    def _commit(self, requirement: GitRequirement) -> str:
+        url = requirement.url
+        label = requirement.name or url.requirement_url()
+        entry = self.lock.find(url.repo, url.ref, url.subdirectory) if self.lock else None
+        if entry is not None:
+            progress.info("%s: %s is locked at %s", label, url.ref or "HEAD", entry.commit[:12])
+            return entry.commit
+        if self.locked:
+            raise LockError(
+                f"{requirement.describe()}: {url.requirement_url()} is not in the lock "
+                f"{self.lock_path}; run without --locked to add it"
+            )
+        if url.ref is not None and len(url.ref) == 40 and _is_hex(url.ref):
+            return url.ref.lower()
+        refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
+        resolved = resolve_ref(url, url.ref, refs)
+        progress.info("%s: %s is %s", label, url.ref or "HEAD", resolved.commit[:12])
+        return resolved.commit
+
+    def _checkout(self, url: GitURL, commit: str) -> Checkout:
+        def fetch() -> Checkout:
+            started = time.monotonic()
+            where = Path(tempfile.mkdtemp(dir=self.scratch / "src"))
+            repo = fetch_commit(url, commit, self.credentials, where / "repo.git")
+            try:
+                tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
+            finally:
+                repo.close()
+            shutil.rmtree(where / "repo.git", ignore_errors=True)
+            progress.info(
+                "%s: fetched %s (%.1f s)", url.repo, commit[:12], time.monotonic() - started
+            )
+            return tree
+
+        return self._fetches.get((url.repo, commit), fetch)
+
+    def _build(self, node: _Node, label: str) -> _Built:
+        url = node.requirement.url
+        tree = self._checkout(url, node.commit)
+        source = tree.root / url.subdirectory if url.subdirectory else tree.root
+        what = f"{label} ({url.requirement_url()} at {node.commit[:12]})"
+        if not source.is_dir():
+            raise BuildError(
+                f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
+                "check #subdirectory="
+            )
+        inside = [s for s in tree.submodules if not url.subdirectory or s.startswith(url.subdirectory)]
+        if inside:
+            logger.warning(
+                "%s: submodules are not fetched (%s); the build sees them empty", what, ", ".join(inside)
+            )
+        if node.requirement.editable:
+            progress.info("%s: -e is vendored as a normal wheel", label)
+        started = time.monotonic()
+        out = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
+        wheel = build_wheel(
+            source,
+            out,
+            what=what,
+            environments=self.environments,
+            source_date_epoch=tree.commit_time,
+        )
+        try:
+            info = read_wheel(wheel)
+        except (ValueError, KeyError, OSError) as exc:
+            raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from None
+        progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
+        requested_by = f"{info.name} {info.version}"
+        children = []
+        for value in info.requires_dist:
+            child = requirement_from_metadata(value, requested_by)
+            if child is not None:
+                children.append(child)
+        return _Built(wheel=wheel, info=info, children=tuple(children))
+
+    # -- the whole graph ------------------------------------------------------
+    def run(self, top: Sequence[GitRequirement], jobs: int) -> dict[GitRequirement, _Node]:
+        roots: dict[GitRequirement, Future[list[GitRequirement]]] = {}
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="gitdeps") as pool:
+            pending: set[Future[list[GitRequirement]]] = set()
+            for requirement in top:
+                future = pool.submit(self.process, requirement)
+                roots[requirement] = future
+                pending.add(future)
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        for child in future.result():
+                            pending.add(pool.submit(self.process, child))
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        return {req: self.nodes[self.keys[req]] for req in top}
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _pin_requirement(value: str, pins: Mapping[str, str]) -> str:
+    req = Requirement(value)
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    marker = f" ; {req.marker}" if req.marker else ""
+    return f"{req.name}{extras}=={pins[canonicalize_name(req.name)]}{marker}"
+
+
+def vendor(
+    requirements: Sequence[str | os.PathLike[str]],
+    wheelhouse: str | os.PathLike[str],
+    output_requirements: str | os.PathLike[str],
+    lock: str | os.PathLike[str] | None = None,
+    *,
+    locked: bool = False,
+    upgrade: bool = False,
+    include_public: bool = False,
+    platform: Sequence[str] = (),
+    python_version: str | None = None,
+    jobs: int | None = None,
+    build_isolation: bool = True,
+    installer: str = "pip",
+) -> VendorResult:
+    """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
+
+    Writes the wheels, ``output_requirements`` (installable with plain pip, no
+    credentials, no git) and, unless ``locked``, the ``lock``. Raises a
+    :class:`GitDepsError` and leaves every existing output as it was on failure.
+    """
+    started = time.monotonic()
+    if locked and upgrade:
+        raise GitDepsError("--locked and --upgrade contradict each other; choose one")
+    if include_public or platform or python_version:
+        raise GitDepsError(
+            "--include-public, --platform and --python-version are not available yet; vendor "
+            "the private packages and let pip install public ones on the target"
+        )
+    if not requirements:
+        raise GitDepsError("no requirements file given; pass -r requirements.txt")
+    if isinstance(requirements, (str, os.PathLike)):
+        requirements = [requirements]
+    sources = [Path(r) for r in requirements]
+    wheelhouse_path = Path(wheelhouse)
+    output_path = Path(output_requirements)
+    lock_path = Path(lock) if lock is not None else None
+    if locked and lock_path is None:
+        raise LockError("--locked needs --lock FILE")
+    parsed = parse_requirement_files(sources)
+    previous = read_lock(lock_path) if lock_path is not None else None
+    if locked and previous is None:
+        raise LockError(f"--locked: the lock {lock_path} does not exist; run without --locked first")
+    jobs = jobs or min(8, (os.cpu_count() or 1) + 2)
+
+    with tempfile.TemporaryDirectory(prefix="gitdeps-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        (scratch / "src").mkdir()
+        (scratch / "built").mkdir()
+        environments = (
+            BuildEnvironments(scratch / "envs", index_options=parsed.index_options, installer=installer)
+            if build_isolation
+            else None
+        )
+        run = _Run(
+            scratch=scratch,
+            credentials=Credentials(parsed.credentials),
+            lock=None if upgrade else previous,
+            lock_path=lock_path,
+            locked=locked,
+            environments=environments,
+        )
+        top_nodes = run.run(parsed.git, jobs)
+        return _write_outputs(
+            run,
+            parsed=parsed,
+            top_nodes=top_nodes,
+            sources=sources,
+            wheelhouse=wheelhouse_path,
+            output=output_path,
+            lock_path=lock_path,
+            previous=previous,
+            locked=locked,
+            started=started,
+        )
+
+
+def _write_outputs(
+    run: _Run,
+    *,
+    parsed: ParsedRequirements,
+    top_nodes: Mapping[GitRequirement, _Node],
+    sources: Sequence[Path],
+    wheelhouse: Path,
+    output: Path,
+    lock_path: Path | None,
+    previous: Lock | None,
+    locked: bool,
+    started: float,
+) -> VendorResult:
+    versions = {
+        key: pinned_version(node.built.info.version, node.commit)
+        for key, node in run.nodes.items()
+        if node.built is not None
+    }
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse))
+    try:
+        packages: list[VendoredWheel] = []
+        pins: dict[str, Pin] = {}
+        edges: dict[str, list[str]] = {}
+        for key, node in sorted(run.nodes.items()):
+            built = node.built
+            assert built is not None
+            replace = {}
+            for value in built.info.requires_dist:
+                child = requirement_from_metadata(value, "")
+                if child is not None:
+                    replace[value] = _pin_requirement(value, versions)
+                    edges.setdefault(child.key or "", []).append(
+                        str(Requirement(value).marker or "")
+                    )
+            staged = rewrite_wheel(built.wheel, staging, version=versions[key], replace_requires=replace)
+            digest = sha256_file(staged)
+            url = node.requirement.url
+            packages.append(
+                VendoredWheel(
+                    name=built.info.name,
+                    version=versions[key],
+                    path=wheelhouse / staged.name,
+                    sha256=digest,
+                    url=url.repo,
+                    requested_revision=url.ref or "",
+                    commit=node.commit,
+                    subdirectory=url.subdirectory or "",
+                    requested_by=tuple(node.requested_by),
+                )
+            )
+            pins[key] = Pin(
+                name=built.info.name,
+                version=versions[key],
+                sha256=digest,
+                source=url.requirement_url(),
+                commit=node.commit,
+            )
+        top_keys = {canonicalize_name(n.built.info.name) for n in top_nodes.values() if n.built}
+        by_requirement = {
+            req: pins[canonicalize_name(node.built.info.name)]
+            for req, node in top_nodes.items()
+            if node.built is not None
+        }
+        transitive = [
+            dataclasses.replace(pin, markers=tuple(edges.get(key, ())))
+            for key, pin in pins.items()
+            if key not in top_keys
+        ]
+        text = render_requirements(
+            parsed, by_requirement, transitive, output=output, wheelhouse=wheelhouse, sources=sources
+        )
+        new_lock = [
+            LockedPackage(
+                name=p.name,
+                version=p.version,
+                url=p.url,
+                requested_revision=p.requested_revision,
+                commit=p.commit,
+                subdirectory=p.subdirectory,
+                wheel=p.path.name,
+                sha256=p.sha256,
+            )
+            for p in packages
+        ]
+        if locked and previous is not None:
+            _compare_with_lock(previous, new_lock)
+        # Everything is ready: now publish, wheels first, so a crash part-way
+        # leaves the old requirements and lock pointing at wheels that exist.
+        for package in packages:
+            staged = staging / package.path.name
+            if package.path.exists() and sha256_file(package.path) == package.sha256:
+                continue
+            os.replace(staged, package.path)
+        atomic_write(output, text.encode("utf-8"))
+        if lock_path is not None and not locked:
+            atomic_write(lock_path, dump_lock(new_lock).encode("utf-8"))
+            _remove_stale_wheels(previous, new_lock, wheelhouse)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return VendorResult(
+        packages=tuple(packages),
+        wheelhouse=wheelhouse,
+        output_requirements=output,
+        lock=lock_path,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _compare_with_lock(previous: Lock, built: Iterable[LockedPackage]) -> None:
+    recorded = {p.key: p for p in previous.packages}
+    for package in built:
+        old = recorded.get(package.key)
+        if old is not None and old.sha256 != package.sha256:
+            logger.warning(
+                "%s %s: the wheel built from commit %s differs from the locked one (sha256 %s, "
+                "locked %s); its build backend is not reproducible",
+                package.name,
+                package.version,
+                package.commit[:12],
+                package.sha256[:12],
+                old.sha256[:12],
+            )
+
+
+def _remove_stale_wheels(previous: Lock | None, current: Iterable[LockedPackage], wheelhouse: Path) -> None:
+    if previous is None:
+        return
+    keep = {p.wheel for p in current}
+    for package in previous.packages:
+        if package.wheel not in keep and "/" not in package.wheel and "\\" not in package.wheel:
+            stale = wheelhouse / package.wheel
+            if stale.is_file():
+                stale.unlink()
+                logger.debug("removed %s (no longer locked)", stale.name)

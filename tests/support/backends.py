@@ -1,0 +1,39 @@
+"""The build backends' wheels, downloaded once so tests can serve them on loopback.
+
+Run by ``nox -s tests`` before pytest (``python -m tests.support.backends DIR``);
+the tests themselves never reach the internet.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BACKENDS = ["setuptools>=70", "hatchling>=1.24", "flit_core>=3.9,<4"]
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / ".backend-wheels"
+
+
+def wheels_dir() -> Path:
+    return Path(os.environ.get("GITDEPS_TEST_WHEELS") or DEFAULT_DIR)
+
+
+def ensure(directory: Path) -> Path:
+    marker = directory / ".complete"
+    if marker.exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--only-binary=:all:", "--dest", str(directory), *BACKENDS,
+        ],
+        check=True,
+    )  # fmt: skip
+    marker.write_text("")
+    return directory
+
+
+if __name__ == "__main__":
+    print(ensure(Path(sys.argv[1]) if len(sys.argv) > 1 else wheels_dir()))

@@ -1,0 +1,296 @@
+"""A git smart-HTTP server on loopback that demands a token.
+
+It is the real thing: ``git http-backend`` does the protocol work, behind a small
+HTTP server that checks ``Authorization`` (Basic with the token as password, or
+Bearer) the way Azure DevOps, GitHub and GitLab do. Tests and the demo use it.
+
+Everything it sees is recorded in ``requests`` so tests can assert what went
+over the wire (and what never did).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+__all__ = ["GitServer", "SeenRequest", "make_repo"]
+
+_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+
+
+def _http_backend() -> str:
+    if os.path.exists(_HTTP_BACKEND):
+        return _HTTP_BACKEND
+    exec_path = subprocess.run(
+        ["git", "--exec-path"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return os.path.join(exec_path, "git-http-backend")
+
+
+@dataclasses.dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    authorization: str | None
+    status: int
+    headers: Mapping[str, str]
+
+
+# A hook may answer a request itself: return (status, headers, body) or None.
+Hook = Callable[[str, str], "tuple[int, dict[str, str], bytes] | None"]
+
+
+class GitServer:
+    """Serve every bare repository under ``root`` at ``http://127.0.0.1:PORT/``."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        token: str | None,
+        host: str = "127.0.0.1",
+        allow_anonymous: bool = False,
+    ) -> None:
+        self.root = root
+        self.token = token
+        self.allow_anonymous = allow_anonymous
+        self.requests: list[SeenRequest] = []
+        self.hook: Hook | None = None
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server._handle(self)
+
+            def do_POST(self) -> None:
+                server._handle(self)
+
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
+        self._httpd.daemon_threads = True
+        self.host = host
+        self.port = self._httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> GitServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> GitServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request handling ---------------------------------------------------
+    def _authorized(self, header: str | None) -> bool:
+        if self.token is None:
+            return True
+        if header is None:
+            return self.allow_anonymous
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return value == self.token
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value).decode()
+            except ValueError:
+                return False
+            _user, _, password = decoded.partition(":")
+            return password == self.token
+        return False
+
+    def _record(self, handler: BaseHTTPRequestHandler, status: int) -> None:
+        with self._lock:
+            self.requests.append(
+                SeenRequest(
+                    method=handler.command,
+                    path=handler.path,
+                    authorization=handler.headers.get("Authorization"),
+                    status=status,
+                    headers=dict(handler.headers.items()),
+                )
+            )
+
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> None:
+        self._record(handler, status)
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = _read_chunked(handler)
+        if self.hook is not None:
+            answer = self.hook(handler.command, handler.path)
+            if answer is not None:
+                self._reply(handler, *answer)
+                return
+        if not self._authorized(handler.headers.get("Authorization")):
+            self._reply(
+                handler,
+                401,
+                {"WWW-Authenticate": 'Basic realm="gitdeps-test"'},
+                b"authentication required\n",
+            )
+            return
+        path, _, query = handler.path.partition("?")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": str(self.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REQUEST_METHOD": handler.command,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": handler.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_USER": "gitdeps-test",
+            "REMOTE_ADDR": "127.0.0.1",
+            # Fetching a commit by hash that is no longer a branch tip, as
+            # GitHub and Azure DevOps allow.
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "uploadpack.allowReachableSHA1InWant",
+            "GIT_CONFIG_VALUE_0": "true",
+        }
+        if handler.headers.get("Content-Encoding"):
+            env["HTTP_CONTENT_ENCODING"] = handler.headers["Content-Encoding"]
+        if handler.headers.get("Git-Protocol"):
+            env["GIT_PROTOCOL"] = handler.headers["Git-Protocol"]
+        proc = subprocess.run(
+            [_http_backend()], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = proc.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, payload = proc.stdout.partition(b"\n\n")
+        status = 200
+        headers: dict[str, str] = {}
+        for line in head.decode("latin-1").splitlines():
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.strip().split()[0])
+            elif name:
+                headers[name.strip()] = value.strip()
+        self._reply(handler, status, headers, payload)
+
+
+def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
+    chunks = []
+    while True:
+        size = int(handler.rfile.readline().strip() or b"0", 16)
+        if size == 0:
+            handler.rfile.readline()
+            return b"".join(chunks)
+        chunks.append(handler.rfile.read(size))
+        handler.rfile.readline()
+
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Fixture",
+    "GIT_AUTHOR_EMAIL": "fixture@example.invalid",
+    "GIT_COMMITTER_NAME": "Fixture",
+    "GIT_COMMITTER_EMAIL": "fixture@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str, date: str = "2024-01-02T03:04:05Z") -> str:
+    env = {**os.environ, **_GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def make_repo(root: Path, name: str) -> Path:
+    """Create an empty bare repository ``root/name`` (``name`` may contain ``/``)."""
+    bare = root / name
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["git", "init", "-q", "--bare", "-b", "main", str(bare)],
+        check=True,
+        env={**os.environ, **_GIT_ENV},
+    )
+    return bare
+
+
+def commit_files(
+    bare: Path,
+    files: Mapping[str, str | bytes],
+    *,
+    work: Path,
+    branch: str = "main",
+    message: str = "update",
+    tag: str | None = None,
+    annotated: bool = False,
+    date: str = "2024-01-02T03:04:05Z",
+    replace: bool = True,
+) -> str:
+    """Commit ``files`` on ``branch`` of ``bare`` and push; return the commit id."""
+    if not work.exists():
+        git(bare.parent, "clone", "-q", str(bare), str(work))
+        git(work, "checkout", "-q", "-B", branch)
+    else:
+        git(work, "fetch", "-q", "origin")
+        try:
+            git(work, "checkout", "-q", "-B", branch, f"origin/{branch}")
+        except subprocess.CalledProcessError:
+            git(work, "checkout", "-q", "-B", branch)
+    if replace:
+        for child in work.iterdir():
+            if child.name == ".git":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    for rel, content in files.items():
+        target = work / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+    git(work, "add", "-A", ".")
+    git(work, "commit", "-q", "--allow-empty", "-m", message, date=date)
+    sha = git(work, "rev-parse", "HEAD")
+    git(work, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+    if tag is not None:
+        if annotated:
+            git(work, "tag", "-f", "-a", tag, "-m", f"release {tag}", date=date)
+        else:
+            git(work, "tag", "-f", tag)
+        git(work, "push", "-q", "-f", "origin", f"refs/tags/{tag}")
+    return sha

@@ -1,0 +1,56 @@
+"""A real package index (pypiserver) on loopback, serving a directory of wheels."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["free_port", "serve_index"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve_index(root: Path, *, upload_auth: tuple[str, str] | None = None) -> Iterator[str]:
+    """Serve ``root`` as a PEP 503 index; yield its ``/simple/`` URL.
+
+    Unknown names get a 404, never a redirect to a public index.
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "pypiserver", "run",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--disable-fallback", "--server", "wsgiref",
+        "-a", ".", "-P", ".",
+        str(root),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+    )
+    url = f"http://127.0.0.1:{port}/simple/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("pypiserver did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
