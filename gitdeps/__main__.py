@@ -7,8 +7,11 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+
+import pyproject_hooks
 
 from . import __version__
 from ._errors import GitDepsError
@@ -53,6 +56,15 @@ def _configure_logging(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Build backends' warnings (re-emitted by pyproject_hooks) are build output:
+    # shown with -v, like the rest of it.
+    warnings.filterwarnings(
+        "default" if verbosity > 0 else "ignore", category=pyproject_hooks.BuildBackendWarning
+    )
+    logging.captureWarnings(True)
+    py_warnings = logging.getLogger("py.warnings")
+    py_warnings.handlers[:] = [handler]
+    py_warnings.propagate = False
 
 
 def make_parser() -> argparse.ArgumentParser:

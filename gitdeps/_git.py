@@ -227,7 +227,7 @@ def fetch_commit(
             try:
                 client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
             except GitProtocolError as exc:
-                if "not our ref" in str(exc) or "upload-pack" in str(exc):
+                if "not our ref" in str(exc):
                     raise FetchError(
                         f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it "
                         "does not exist there, or the host refuses to fetch a commit that is "

@@ -148,12 +148,24 @@ class _Run:
     # -- one requirement ------------------------------------------------------
     def process(self, requirement: GitRequirement) -> list[GitRequirement]:
         """Resolve, fetch and build one requirement; return its private dependencies."""
+        label = requirement.name or requirement.url.requirement_url()
+        try:
+            return self._process(requirement, label)
+        except GitDepsError as exc:
+            prefix = f"{requirement.requested_by}: "
+            if exc.message.startswith(prefix):
+                raise
+            if requirement.name and not exc.message.startswith(requirement.name):
+                prefix += f"{requirement.name}: "
+            raise type(exc)(prefix + exc.message) from None
+
+    def _process(self, requirement: GitRequirement, label: str) -> list[GitRequirement]:
         url = requirement.url
-        label = requirement.name or url.requirement_url()
         commit = self._commit(requirement)
         node = _Node(requirement, commit, [requirement.requested_by])
         if requirement.key is not None and not self._register(requirement.key, node, requirement):
             return []
+        progress.info("%s: %s -> %s", label, url.ref or "HEAD", commit[:12])
         built = self._builds.get(node.identity, lambda: self._build(node, label))
         name = built.info.name
         if requirement.key is None:
@@ -161,8 +173,8 @@ class _Run:
                 return []
         elif canonicalize_name(name) != requirement.key:
             raise BuildError(
-                f"{requirement.requested_by}: asks for {requirement.name!r} but "
-                f"{url.requirement_url()} builds {name!r}; correct the name in the requirement"
+                f"asks for {requirement.name!r} but {url.requirement_url()} builds {name!r}; "
+                "correct the name in the requirement"
             )
         node.built = built
         return list(built.children)
@@ -188,24 +200,20 @@ class _Run:
 
     def _commit(self, requirement: GitRequirement) -> str:
         url = requirement.url
-        label = requirement.name or url.requirement_url()
         entry = self.lock.find(url.repo, url.ref, url.subdirectory) if self.lock else None
         if entry is not None:
-            progress.info("%s: %s is locked at %s", label, url.ref or "HEAD", entry.commit[:12])
             return entry.commit
         if self.locked:
             raise LockError(
-                f"{requirement.describe()}: {url.requirement_url()} is not in the lock "
-                f"{self.lock_path}; run without --locked to add it"
+                f"{url.requirement_url()} is not in the lock {self.lock_path}; run without "
+                "--locked to add it"
             )
         if url.ref is not None and len(url.ref) == 40 and _is_hex(url.ref):
             return url.ref.lower()
         refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
-        resolved = resolve_ref(url, url.ref, refs)
-        progress.info("%s: %s is %s", label, url.ref or "HEAD", resolved.commit[:12])
-        return resolved.commit
+        return resolve_ref(url, url.ref, refs).commit
 
-    def _checkout(self, url: GitURL, commit: str) -> Checkout:
+    def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
             started = time.monotonic()
             where = Path(tempfile.mkdtemp(dir=self.scratch / "src"))
@@ -215,18 +223,16 @@ class _Run:
             finally:
                 repo.close()
             shutil.rmtree(where / "repo.git", ignore_errors=True)
-            progress.info(
-                "%s: fetched %s (%.1f s)", url.repo, commit[:12], time.monotonic() - started
-            )
+            progress.info("%s: fetched (%.1f s)", label, time.monotonic() - started)
             return tree
 
         return self._fetches.get((url.repo, commit), fetch)
 
     def _build(self, node: _Node, label: str) -> _Built:
         url = node.requirement.url
-        tree = self._checkout(url, node.commit)
+        tree = self._checkout(url, node.commit, label)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
-        what = f"{label} ({url.requirement_url()} at {node.commit[:12]})"
+        what = f"{url.requirement_url()} at {node.commit[:12]}"
         if not source.is_dir():
             raise BuildError(
                 f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "

@@ -1,0 +1,64 @@
+"""Development sessions: ``nox -s tests``, ``lint``, ``typing``, ``docs``, ``demo``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typing", "tests"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+BACKEND_WHEELS = ROOT / ".backend-wheels"
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite, against real git, pip and index servers on loopback."""
+    session.install("-e", ".", *_group("test"))
+    # Build backends are served to the tests from a loopback index: fetch them
+    # once here, so no test reaches the internet.
+    session.run("python", "-m", "tests.support.backends", str(BACKEND_WHEELS))
+    session.run(
+        "pytest",
+        *(session.posargs or ["-n", "auto", "--durations=10"]),
+        env={"GITDEPS_TEST_WHEELS": str(BACKEND_WHEELS)},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the package and the tests."""
+    session.install("-e", ".", *_group("typing"))
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate the CLI reference from the parser; fail if the committed one is stale."""
+    session.install("-e", ".")
+    session.run("python", "docs/_generate.py", "--check" if os.environ.get("CI") else "--write")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Vendor private packages from a token-guarded loopback git server, then install them."""
+    session.install(".", *_group("demo"))
+    session.run("python", "-m", "tests.support.backends", str(BACKEND_WHEELS))
+    session.run("python", "tests/demo.py", env={"GITDEPS_TEST_WHEELS": str(BACKEND_WHEELS)})
