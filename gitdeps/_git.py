@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dulwich.client import (
     HTTPUnauthorized,
@@ -25,7 +26,7 @@ from dulwich.client import (
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.repo import Repo
 
-from ._auth import Credential, Credentials
+from ._auth import Credential, Credentials, token_variable
 from ._errors import AuthError, FetchError
 from ._giturl import GitURL
 from ._secret import redact
@@ -72,7 +73,16 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         request_headers = dict(headers or {})
         if self._gitdeps_authorization and self._origin(url) == self._gitdeps_origin:
             request_headers["Authorization"] = self._gitdeps_authorization
-        return super()._http_request(url, request_headers, data, raise_for_status)
+        response, read = super()._http_request(url, request_headers, data, raise_for_status=False)
+        if raise_for_status and response.status != 200:
+            # As dulwich would, but naming the URL that answered (after redirects).
+            answered = response.geturl() or url
+            if response.status == 401:
+                raise HTTPUnauthorized(response.headers.get("WWW-Authenticate"), answered)
+            if response.status == 404:
+                raise NotGitRepository(answered)
+            raise GitProtocolError(f"unexpected http resp {response.status} for {answered}")
+        return response, read
 
 
 def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
@@ -95,7 +105,15 @@ def _errors(url: GitURL, credentials: Credentials, action: str) -> Iterator[Cred
     where = url.hostport
     try:
         yield credential
-    except HTTPUnauthorized:
+    except HTTPUnauthorized as exc:
+        answered = urlsplit(str(getattr(exc, "url", "") or url.repo))
+        if answered.hostname and answered.hostname.lower() != url.host:
+            other = answered.hostname.lower()
+            raise AuthError(
+                f"{url.repo} redirects to {other}, which asks for credentials; gitdeps never "
+                f"sends {url.host}'s token to another host: write the repository's final URL "
+                f"in the requirement and set {token_variable(other)}"
+            ) from None
         if credential is None:
             raise AuthError(
                 f"{where} asks for credentials to {action} {url.repo} and none were found: "

@@ -57,10 +57,12 @@ class GitServer:
         token: str | None,
         host: str = "127.0.0.1",
         allow_anonymous: bool = False,
+        schemes: tuple[str, ...] = ("basic", "bearer"),
     ) -> None:
         self.root = root
         self.token = token
         self.allow_anonymous = allow_anonymous
+        self.schemes = schemes
         self.requests: list[SeenRequest] = []
         self.hook: Hook | None = None
         self._lock = threading.Lock()
@@ -82,7 +84,7 @@ class GitServer:
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a client hanging up early is not the server's problem
 
-        self._httpd = Server((host, 0), Handler)
+        self._httpd = Server((host if host != "localhost" else "127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.host = host
         self.port = self._httpd.server_address[1]
@@ -115,6 +117,8 @@ class GitServer:
         if header is None:
             return self.allow_anonymous
         scheme, _, value = header.partition(" ")
+        if scheme.lower() not in self.schemes:
+            return False
         if scheme.lower() == "bearer":
             return value == self.token
         if scheme.lower() == "basic":
@@ -125,6 +129,18 @@ class GitServer:
             _user, _, password = decoded.partition(":")
             return password == self.token
         return False
+
+    def tokens_seen(self) -> list[str]:
+        """Every credential value that reached this server (Basic passwords, Bearer tokens)."""
+        seen = []
+        for request in self.requests:
+            if not request.authorization:
+                continue
+            scheme, _, value = request.authorization.partition(" ")
+            if scheme.lower() == "basic":
+                value = base64.b64decode(value).decode().partition(":")[2]
+            seen.append(value)
+        return seen
 
     def _record(self, handler: BaseHTTPRequestHandler, status: int) -> None:
         with self._lock:

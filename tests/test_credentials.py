@@ -1,0 +1,178 @@
+"""Where a token goes: to its own host, as a header, and nowhere else."""
+
+from __future__ import annotations
+
+import base64
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gitdeps import AuthError
+from gitdeps._auth import Credential, Credentials, HostKind, host_kind
+from gitdeps._git import list_refs
+from gitdeps._giturl import parse_git_url
+from gitdeps._secret import Secret
+from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.gitserver import GitServer, commit_files, make_repo
+from tests.support.projects import project
+
+
+@pytest.mark.parametrize(
+    ("host", "kind", "user"),
+    [
+        ("dev.azure.com", HostKind.AZURE_DEVOPS, "gitdeps"),
+        ("contoso.visualstudio.com", HostKind.AZURE_DEVOPS, "gitdeps"),
+        ("github.com", HostKind.GITHUB, "x-access-token"),
+        ("gitlab.com", HostKind.GITLAB, "oauth2"),
+        ("bitbucket.org", HostKind.BITBUCKET, "x-token-auth"),
+        ("git.internal.example", HostKind.GENERIC, "x-access-token"),
+    ],
+)
+def test_user_name_per_host_kind(host: str, kind: HostKind, user: str) -> None:
+    assert host_kind(host) is kind
+    url, _ = parse_git_url(f"git+https://{host}/o/r.git")
+    credential = Credentials(environ={f"GITDEPS_TOKEN_{host.upper().replace('.', '_')}": "tkn-1234"}).for_url(url)
+    assert credential is not None
+    scheme, _, value = credential.authorization().partition(" ")
+    assert (scheme, base64.b64decode(value).decode()) == ("Basic", f"{user}:tkn-1234")
+
+
+def test_ci_variables_apply_only_to_their_host_kind() -> None:
+    environ = {"GITHUB_TOKEN": "gh-tkn-1234", "SYSTEM_ACCESSTOKEN": "ado-tkn-1234", "CI_JOB_TOKEN": "gl-tkn-1234"}
+    creds = Credentials(environ=environ)
+
+    def found(host: str) -> Credential | None:
+        return creds.for_url(parse_git_url(f"git+https://{host}/o/r.git")[0])
+
+    github, azure, gitlab = found("github.com"), found("dev.azure.com"), found("gitlab.com")
+    assert github is not None and github.source == "GITHUB_TOKEN"
+    assert azure is not None and azure.authorization() == "Bearer ado-tkn-1234"
+    assert gitlab is not None and gitlab.username == "gitlab-ci-token"
+    assert found("git.internal.example") is None
+
+
+def test_gitdeps_variable_wins_and_empty_means_unset() -> None:
+    url = parse_git_url("git+https://github.com/o/r.git")[0]
+    assert Credentials(environ={"GITDEPS_TOKEN_GITHUB_COM": "", "GH_TOKEN": "gh-1234"}).for_url(url).source == "GH_TOKEN"  # type: ignore[union-attr]
+    both = {"GITDEPS_TOKEN_GITHUB_COM": "mine-1234", "GH_TOKEN": "gh-1234"}
+    assert Credentials(environ=both).for_url(url).source == "GITDEPS_TOKEN_GITHUB_COM"  # type: ignore[union-attr]
+
+
+def test_bearer_token_goes_out_as_a_header(tmp_path: Path, canary: str) -> None:
+    make_repo(tmp_path / "srv", "o/r.git")
+    commit_files(tmp_path / "srv" / "o/r.git", {"a": "b"}, work=tmp_path / "w")
+    with GitServer(tmp_path / "srv", token=canary, schemes=("bearer",)) as server:
+        url = parse_git_url(f"git+{server.url}/o/r.git")[0]
+        bearer = Credential(url.host, Secret(canary), source="test", scheme="bearer")
+        refs = list_refs(url, _fixed(bearer))
+        assert "refs/heads/main" in refs.refs
+        assert {r.authorization for r in server.requests} == {f"Bearer {canary}"}
+        basic = Credential(url.host, Secret(canary), source="test", username="u")
+        with pytest.raises(AuthError, match="rejected the token from test"):
+            list_refs(url, _fixed(basic))
+
+
+class _fixed(Credentials):
+    def __init__(self, credential: Credential) -> None:
+        super().__init__(environ={})
+        self._credential = credential
+
+    def for_url(self, url: object) -> Credential | None:
+        return self._credential
+
+
+@pytest.mark.slow
+def test_a_redirect_to_another_host_never_carries_the_token(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    other_root = tmp_path / "other"
+    make_repo(other_root, "o/r.git")
+    commit_files(other_root / "o/r.git", project("moved", "1.0"), work=tmp_path / "w2")
+    with GitServer(other_root, token="the-other-hosts-token", host="localhost") as other:
+        forge.server.hook = lambda method, path: (302, {"Location": f"{other.url}{path}"}, b"")
+        app = tmp_path / "app"
+        app.mkdir()
+        (app / "requirements.txt").write_text(f"moved @ git+{forge.server.url}/o/r.git\n")
+        ran = run_gitdeps(
+            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
+            cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+        )  # fmt: skip
+        assert other.requests, "the redirect was not followed"
+        assert canary not in other.tokens_seen()
+        assert all(r.authorization is None for r in other.requests)
+        assert ran.returncode == 4
+        assert "redirects to localhost" in ran.stderr and "GITDEPS_TOKEN_LOCALHOST" in ran.stderr
+        assert canary not in ran.output
+
+
+@pytest.mark.slow
+def test_each_host_gets_only_its_own_token(tmp_path: Path) -> None:
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for index, root in enumerate(roots):
+        make_repo(root, "o/r.git")
+        commit_files(root / "o/r.git", project(f"pkg-{index}", "1.0"), work=tmp_path / f"w{index}")
+    with GitServer(roots[0], token="token-for-ip-1234") as by_ip, GitServer(
+        roots[1], token="token-for-name-1234", host="localhost"
+    ) as by_name:
+        app = tmp_path / "app"
+        app.mkdir()
+        (app / "requirements.txt").write_text(
+            f"pkg-0 @ git+{by_ip.url}/o/r.git\npkg-1 @ git+{by_name.url}/o/r.git\n"
+        )
+        env = {"GITDEPS_TOKEN_127_0_0_1": "token-for-ip-1234", "GITDEPS_TOKEN_LOCALHOST": "token-for-name-1234"}
+        ran = run_gitdeps("vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env)
+        assert ran.returncode == 0, ran.output
+        assert set(by_ip.tokens_seen()) == {"token-for-ip-1234"}
+        assert set(by_name.tokens_seen()) == {"token-for-name-1234"}
+
+
+@pytest.mark.slow
+def test_url_credential_is_used_for_the_host_warned_about_and_never_written(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    forge.push("o/one.git", project("one", "1.0"))
+    forge.push("o/two.git", project("two", "1.0"))
+    port = forge.server.port
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(
+        f"one @ git+http://user:{canary}@127.0.0.1:{port}/o/one.git\n"
+        f"two @ git+http://127.0.0.1:{port}/o/two.git\n"
+    )
+    ran = run_gitdeps("-v", "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app)
+    assert ran.returncode == 0, ran.output
+    assert "carries a credential" in ran.stderr and "GITDEPS_TOKEN_127_0_0_1" in ran.stderr
+    assert canary not in ran.output
+    hits = files_containing(app, canary)
+    assert hits == [app / "requirements.txt"]  # the user's own file, nothing gitdeps wrote
+    assert set(forge.server.tokens_seen()) == {canary}
+
+
+@pytest.mark.slow
+def test_build_backend_never_sees_a_credential(forge: Forge, tmp_path: Path, canary: str) -> None:
+    setup = (
+        "import os, setuptools\n"
+        "os.makedirs('spy', exist_ok=True)\n"
+        "open('spy/__init__.py', 'w').write('ENV = ' + repr(dict(os.environ)))\n"
+        "setuptools.setup(name='spy', version='1.0', packages=['spy'])\n"
+    )
+    forge.push("o/spy.git", {"setup.py": setup})
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"spy @ {forge.url('o/spy.git')}\n")
+    env = {
+        "GITDEPS_TOKEN_127_0_0_1": canary,
+        "SYSTEM_ACCESSTOKEN": canary + "-ado",
+        "AZURE_CLIENT_SECRET": canary + "-sp",
+        "SOME_INNOCENT_NAME": canary,  # a copy under a name we could not guess
+    }
+    ran = run_gitdeps("vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env)
+    assert ran.returncode == 0, ran.output
+    (wheel,) = (app / "wh").glob("spy-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        seen = archive.read("spy/__init__.py").decode()
+    assert "SOURCE_DATE_EPOCH" in seen  # the spy did run in the backend
+    assert canary not in seen
+    for name in ("GITDEPS_TOKEN_127_0_0_1", "SYSTEM_ACCESSTOKEN", "AZURE_CLIENT_SECRET", "SOME_INNOCENT_NAME"):
+        assert repr(name) not in seen
