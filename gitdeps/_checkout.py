@@ -78,11 +78,14 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
             target = directory / name
             mode = entry.mode
             if stat.S_ISDIR(mode):
-                target.mkdir()
+                try:
+                    target.mkdir()
+                except FileExistsError:
+                    raise _collision(what, prefix + name) from None
                 stack.append((entry.sha, target, f"{prefix}{name}/"))
             elif mode == _GITLINK:
                 submodules.append(prefix + name)
-                target.mkdir()
+                target.mkdir(exist_ok=True)
             elif stat.S_ISLNK(mode):
                 blob = repo[entry.sha]
                 assert isinstance(blob, Blob)
@@ -90,7 +93,11 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
             else:
                 blob = repo[entry.sha]
                 assert isinstance(blob, Blob)
-                with open(target, "xb") as handle:
+                try:
+                    handle = open(target, "xb")  # noqa: SIM115 - closed just below
+                except FileExistsError:
+                    raise _collision(what, prefix + name) from None
+                with handle:
                     for chunk in blob.as_raw_chunks():
                         handle.write(chunk)
                 if mode & 0o111:
@@ -122,9 +129,21 @@ def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) 
             f"{what}: refusing symlink {display!r} -> {link!r}: it points outside the "
             "checkout; this repository is unsafe to build"
         )
+    if os.path.lexists(target):
+        raise _collision(what, display)
     try:
         os.symlink(link, target)
-    except OSError:  # no symlinks here (Windows without the privilege): copy the file
+    except OSError:
+        if os.name != "nt":
+            raise
+        # Windows without the symlink privilege: a copy of the file it names.
         source = root / joined
         if source.is_file():
             target.write_bytes(source.read_bytes())
+
+
+def _collision(what: str, display: str) -> UnsafeRepositoryError:
+    return UnsafeRepositoryError(
+        f"{what}: tree entries collide at {display!r} on this file system (names that differ "
+        "only in case?); refusing to check it out"
+    )

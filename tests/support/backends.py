@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 BACKENDS = ["setuptools>=70", "hatchling>=1.24", "flit_core>=3.9,<4"]
+# The pip that ships with the oldest Python gitdeps supports (3.10), to install with.
+OLD_PIP = "pip==23.0.1"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / ".backend-wheels"
 
 
@@ -19,8 +21,14 @@ def wheels_dir() -> Path:
     return Path(os.environ.get("GITDEPS_TEST_WHEELS") or DEFAULT_DIR)
 
 
+def old_pip() -> Path:
+    """The old pip's wheel; ``python WHEEL/pip install ...`` runs it."""
+    (wheel,) = (ensure(wheels_dir()) / "pip").glob("pip-*.whl")
+    return wheel
+
+
 def ensure(directory: Path) -> Path:
-    marker = directory / ".complete"
+    marker = directory / ".complete-2"
     if marker.exists():
         return directory
     directory.mkdir(parents=True, exist_ok=True)
@@ -28,6 +36,13 @@ def ensure(directory: Path) -> Path:
         [
             sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             "--only-binary=:all:", "--dest", str(directory), *BACKENDS,
+        ],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--only-binary=:all:", "--no-deps", "--dest", str(directory / "pip"), OLD_PIP,
         ],
         check=True,
     )  # fmt: skip

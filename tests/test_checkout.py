@@ -1,0 +1,78 @@
+"""Hostile repositories: trees that try to write or read outside their checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Forge, run_gitdeps
+from tests.support.gitserver import make_repo
+from tests.support.projects import project
+from tests.support.trees import GITLINK, LINK, push_raw_tree
+
+SETUP = "from setuptools import setup\nsetup(name='victim', version='1.0', py_modules=['victim'])\n"
+GOOD = {"setup.py": SETUP, "victim.py": "VALUE = 1\n"}
+
+HOSTILE: dict[str, dict[Any, Any]] = {
+    "dot-dot entry": {**GOOD, b"..": {"escaped.txt": "x"}},
+    "dot-git entry": {**GOOD, ".git": {"hooks": {"post-checkout": "#!/bin/sh\necho pwned\n"}}},
+    "dot-git in other case": {**GOOD, ".GIT": {"config": "[core]\n"}},
+    "ntfs dot-git disguise": {**GOOD, ".git. ": {"config": "[core]\n"}},
+    "slash in a name": {**GOOD, b"a/../../x": "x"},
+    "absolute symlink": {**GOOD, "passwd": (LINK, b"/etc/passwd")},
+    "symlink climbing out": {**GOOD, "up": (LINK, b"../../../outside")},
+    "symlinks chained out": {
+        **GOOD,
+        "d": {"e": {"s": (LINK, b"../..")}},
+        "t": (LINK, b"d/e/s/../.."),
+    },
+}
+
+
+def _vendor(app: Path, canary: str) -> tuple[int, str]:
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    return ran.returncode, ran.stderr
+
+
+@pytest.mark.parametrize("tree", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_trees_are_refused(forge: Forge, tmp_path: Path, canary: str, tree: dict[Any, Any]) -> None:
+    bare = make_repo(forge.root, "o/victim.git")
+    push_raw_tree(bare, tree)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"victim @ {forge.url('o/victim.git')}\n")
+    code, stderr = _vendor(app, canary)
+    assert code == 5, stderr
+    assert "requirements.txt:1: victim:" in stderr
+    assert "unsafe to build" in stderr
+    assert "Traceback" not in stderr
+    assert not (app / "wheelhouse").exists()
+    assert not (tmp_path / "outside").exists() and not (tmp_path / "escaped.txt").exists()
+
+
+@pytest.mark.slow
+def test_links_inside_are_kept_and_submodules_reported(forge: Forge, tmp_path: Path, canary: str) -> None:
+    bare = make_repo(forge.root, "o/victim.git")
+    files = project("victim", "1.0")
+    tree: dict[Any, Any] = {
+        "pyproject.toml": files["pyproject.toml"],
+        "victim": {"__init__.py": files["victim/__init__.py"], "alias.py": (LINK, b"__init__.py")},
+        "vendor": {"lib": (GITLINK, b"0" * 40)},
+    }
+    push_raw_tree(bare, tree)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"victim @ {forge.url('o/victim.git')}\n")
+    code, stderr = _vendor(app, canary)
+    assert code == 0, stderr
+    assert "submodules are not fetched (vendor/lib)" in stderr
+    import zipfile
+
+    (wheel,) = (app / "wheelhouse").glob("victim-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("victim/alias.py") == archive.read("victim/__init__.py")

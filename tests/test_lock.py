@@ -1,0 +1,105 @@
+"""The lock: plain runs reuse it, --upgrade refreshes it, --locked obeys it and never writes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitdeps._lock import read_lock
+from tests.conftest import Forge, Ran, run_gitdeps
+from tests.support.projects import project
+
+pytestmark = pytest.mark.slow
+
+
+def _vendor(app: Path, canary: str, *extra: str) -> Ran:
+    return run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--lock", "gitdeps.lock",
+        "--no-build-isolation", *extra,
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+
+
+def _locked_commits(app: Path) -> dict[str, str]:
+    lock = read_lock(app / "gitdeps.lock")
+    assert lock is not None
+    return {p.name: p.commit for p in lock.packages}
+
+
+def test_plain_reuses_upgrade_moves_locked_obeys(forge: Forge, tmp_path: Path, canary: str) -> None:
+    base = forge.server.url
+    dep_first = forge.push("o/dep.git", project("dep", "1.0.0", value="dep first"))
+    first = forge.push(
+        "o/app-lib.git",
+        project("app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="first"),
+    )
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"app-lib @ git+{base}/o/app-lib.git@main\n")
+    ran = _vendor(app, canary)
+    assert ran.returncode == 0, ran.output
+    assert _locked_commits(app) == {"app-lib": first, "dep": dep_first}
+    first_wheels = sorted(p.name for p in (app / "wheelhouse").glob("*.whl"))
+
+    # The branches move on.
+    second = forge.push(
+        "o/app-lib.git",
+        project("app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="second"),
+    )
+    dep_second = forge.push("o/dep.git", project("dep", "1.0.0", value="dep second"))
+
+    ran = _vendor(app, canary)
+    assert ran.returncode == 0, ran.output
+    assert _locked_commits(app) == {"app-lib": first, "dep": dep_first}
+    assert sorted(p.name for p in (app / "wheelhouse").glob("*.whl")) == first_wheels
+
+    ran = _vendor(app, canary, "--upgrade")
+    assert ran.returncode == 0, ran.output
+    assert _locked_commits(app) == {"app-lib": second, "dep": dep_second}
+    wheels = sorted(p.name for p in (app / "wheelhouse").glob("*.whl"))
+    assert len(wheels) == 2 and not set(wheels) & set(first_wheels)  # old ones removed
+
+    lock_bytes = (app / "gitdeps.lock").read_bytes()
+    (app / "wheelhouse" / wheels[0]).unlink()
+    ran = _vendor(app, canary, "--locked")
+    assert ran.returncode == 0, ran.output
+    assert (app / "gitdeps.lock").read_bytes() == lock_bytes
+    assert sorted(p.name for p in (app / "wheelhouse").glob("*.whl")) == wheels
+
+
+def test_locked_fails_on_an_uncovered_requirement_and_writes_nothing(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    forge.push("o/one.git", project("one", "1.0.0"), tag="v1")
+    forge.push("o/two.git", project("two", "1.0.0"), tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git', 'v1')}\n")
+    assert _vendor(app, canary).returncode == 0
+    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"}
+    (app / "requirements.txt").write_text(
+        f"one @ {forge.url('o/one.git', 'v1')}\ntwo @ {forge.url('o/two.git', 'v1')}\n"
+    )
+    ran = _vendor(app, canary, "--locked")
+    assert ran.returncode == 7
+    assert "requirements.txt:2: two:" in ran.stderr and "is not in the lock" in ran.stderr
+    assert "run without --locked" in ran.stderr
+    after = {p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"}
+    assert after == before
+
+
+def test_locked_without_a_lock_and_a_corrupt_lock(forge: Forge, tmp_path: Path, canary: str) -> None:
+    forge.push("o/one.git", project("one", "1.0.0"), tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git', 'v1')}\n")
+    ran = _vendor(app, canary, "--locked")
+    assert ran.returncode == 7 and "does not exist; run without --locked first" in ran.stderr
+    (app / "gitdeps.lock").write_text("version = 1\n[[package]]\nname = 3\n")
+    ran = _vendor(app, canary)
+    assert ran.returncode == 7 and "gitdeps.lock" in ran.stderr and "re-create the lock" in ran.stderr
+    (app / "gitdeps.lock").write_text("version = 99\n")
+    ran = _vendor(app, canary)
+    assert ran.returncode == 7 and "format version 99" in ran.stderr
+    assert (app / "gitdeps.lock").read_text() == "version = 99\n"
