@@ -49,7 +49,9 @@ class _Formatter(logging.Formatter):
 
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
-    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    color = (
+        sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter(color))
     root = logging.getLogger("gitdeps")
@@ -81,7 +83,9 @@ def make_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0,
         help="show more: -v adds build output and debug detail, -vv tracebacks too",
     )  # fmt: skip
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="show only warnings and errors"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -96,7 +100,8 @@ def make_parser() -> argparse.ArgumentParser:
     )
     v.add_argument(
         "-r", "--requirement", dest="requirements", action="append", required=True,
-        metavar="FILE", help="a requirements file (repeatable); -r/-c includes inside it are followed",
+        metavar="FILE",
+        help="a requirements file (repeatable); -r/-c includes inside it are followed",
     )  # fmt: skip
     v.add_argument(
         "-o", "--wheelhouse", required=True, type=Path, metavar="DIR",
@@ -108,7 +113,8 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     v.add_argument(
         "--lock", type=Path, metavar="FILE",
-        help="the lock of commits to read and write (default: gitdeps.lock beside the first -r file)",
+        help="the lock of commits to read and write "
+        "(default: gitdeps.lock beside the first -r file)",
     )  # fmt: skip
     mode = v.add_mutually_exclusive_group()
     mode.add_argument(
@@ -116,7 +122,9 @@ def make_parser() -> argparse.ArgumentParser:
         help="use exactly the locked commits; fail if the lock does not cover a requirement; "
         "never write the lock",
     )  # fmt: skip
-    mode.add_argument("--upgrade", action="store_true", help="re-resolve every ref, ignoring the lock")
+    mode.add_argument(
+        "--upgrade", action="store_true", help="re-resolve every ref, ignoring the lock"
+    )
     v.add_argument(
         "--include-public", action="store_true",
         help="also put the public dependency closure into the wheelhouse (not available yet)",
@@ -184,10 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = -1 if args.quiet else args.verbose
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
+    commands = {"vendor": _vendor}
     try:
-        if args.command == "vendor":
-            return _vendor(args)
-        parser.error(f"unknown command {args.command!r}")
+        return commands[args.command](args)
     except GitDepsError as exc:
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
@@ -207,7 +214,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 exc,
             )
         return EXIT_INTERNAL
-    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -141,13 +141,15 @@ class Credentials:
         variable = token_variable(host)
         value = self._environ.get(variable, "")
         if value:
-            user = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}") or _USERNAMES[kind]
-            return Credential(host, Secret(value), source=variable, username=user)
-        for name, user in _CI_VARIABLES[kind]:
+            override = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}")
+            return Credential(
+                host, Secret(value), source=variable, username=override or _USERNAMES[kind]
+            )
+        for name, ci_user in _CI_VARIABLES[kind]:
             value = self._environ.get(name, "")
             if value:
-                scheme: Literal["basic", "bearer"] = "bearer" if user is None else "basic"
-                return Credential(host, Secret(value), source=name, username=user, scheme=scheme)
+                scheme: Literal["basic", "bearer"] = "bearer" if ci_user is None else "basic"
+                return Credential(host, Secret(value), source=name, username=ci_user, scheme=scheme)
         embedded = self._embedded.get(host)
         if embedded is not None:
             return Credential(

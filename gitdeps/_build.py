@@ -80,16 +80,11 @@ def build_wheel(
     try:
         probe = build.ProjectBuilder(source, python_executable=sys.executable)
         requires = sorted(probe.build_system_requires)
-        if environments is None:
-            python = sys.executable
-        else:
-            python = str(environments.python_for(requires))
+        python = sys.executable if environments is None else str(environments.python_for(requires))
         builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
         dynamic = sorted(builder.get_requires_for_build("wheel") - set(requires))
         if environments is None:
-            missing = sorted(
-                {" -> ".join(chain) for chain in builder.check_dependencies("wheel")}
-            )
+            missing = sorted({" -> ".join(chain) for chain in builder.check_dependencies("wheel")})
             if missing:
                 raise BuildError(
                     f"{what}: --no-build-isolation needs these build requirements installed: "

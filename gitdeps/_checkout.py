@@ -14,6 +14,7 @@ import posixpath
 import stat
 import unicodedata
 from pathlib import Path
+from typing import TypeVar
 
 from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
@@ -43,7 +44,9 @@ def _check_name(name: bytes, where: str, what: str) -> str:
     try:
         text = name.decode("utf-8")
     except UnicodeDecodeError:
-        raise UnsafeRepositoryError(f"{what}: path {where}{name!r} is not UTF-8; refusing it") from None
+        raise UnsafeRepositoryError(
+            f"{what}: path {where}{name!r} is not UTF-8; refusing it"
+        ) from None
     if (
         text in ("", ".", "..")
         or "/" in text
@@ -71,8 +74,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
     stack: list[tuple[bytes, Path, str]] = [(commit.tree, root, "")]
     while stack:
         tree_id, directory, prefix = stack.pop()
-        tree = repo[tree_id]
-        assert isinstance(tree, Tree)
+        tree = _object(repo, tree_id, Tree, what)
         for entry in tree.iteritems():
             name = _check_name(entry.path, prefix, what)
             target = directory / name
@@ -87,12 +89,12 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                 submodules.append(prefix + name)
                 target.mkdir(exist_ok=True)
             elif stat.S_ISLNK(mode):
-                blob = repo[entry.sha]
-                assert isinstance(blob, Blob)
-                links.append((target, blob.as_raw_string().decode("utf-8", "replace"), prefix + name))
+                blob = _object(repo, entry.sha, Blob, what)
+                links.append(
+                    (target, blob.as_raw_string().decode("utf-8", "replace"), prefix + name)
+                )
             else:
-                blob = repo[entry.sha]
-                assert isinstance(blob, Blob)
+                blob = _object(repo, entry.sha, Blob, what)
                 try:
                     handle = open(target, "xb")  # noqa: SIM115 - closed just below
                 except FileExistsError:
@@ -140,6 +142,19 @@ def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) 
         source = root / joined
         if source.is_file():
             target.write_bytes(source.read_bytes())
+
+
+_T = TypeVar("_T", Tree, Blob)
+
+
+def _object(repo: Repo, sha: bytes, kind: type[_T], what: str) -> _T:
+    obj = repo[sha]
+    if not isinstance(obj, kind):
+        raise UnsafeRepositoryError(
+            f"{what}: malformed tree: {sha.decode()} should be a {kind.__name__.lower()}; "
+            "this repository is unsafe to build"
+        )
+    return obj
 
 
 def _collision(what: str, display: str) -> UnsafeRepositoryError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import string
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from dulwich.client import (
     default_urllib3_manager,
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+from dulwich.objects import ObjectID
 from dulwich.repo import Repo
 
 from ._auth import Credential, Credentials, token_variable
@@ -99,7 +99,9 @@ def _file_path(url: GitURL) -> str:
 
 
 @contextmanager
-def _errors(url: GitURL, credentials: Credentials, action: str) -> Iterator[Credential | None]:
+def _errors(
+    url: GitURL, credentials: Credentials, action: str, *, commit: str | None = None
+) -> Iterator[Credential | None]:
     """Turn dulwich's and urllib3's failures into messages that say what to do."""
     credential = credentials.for_url(url) if url.scheme != "file" else None
     where = url.hostport
@@ -134,6 +136,12 @@ def _errors(url: GitURL, credentials: Credentials, action: str) -> Iterator[Cred
         raise FetchError(f"repository not found (404): {url.repo}; check the URL{extra}") from None
     except (GitProtocolError, HangupException, OSError) as exc:
         text = redact(str(exc))
+        if commit is not None and "not our ref" in text:
+            raise FetchError(
+                f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it does not "
+                "exist there, or the host refuses to fetch a commit that is no longer a branch "
+                "or tag tip"
+            ) from None
         status = re.search(r"unexpected http resp (\d+)", text)
         if status and status.group(1) == "403" and credential is not None:
             raise AuthError(
@@ -236,32 +244,40 @@ def fetch_commit(
     repo = Repo.init_bare(str(repo_dir), mkdir=True)
     want = commit.encode("ascii")
 
-    def determine_wants(refs: Mapping[bytes, bytes | None], depth: int | None = None) -> list[bytes]:
+    def determine_wants(
+        refs: Mapping[bytes, bytes | None], depth: int | None = None
+    ) -> list[bytes]:
         return [want]
 
     try:
-        with _errors(url, credentials, "fetch from") as credential:
-            client, path = _client(url, credential)
-            try:
-                client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
-            except GitProtocolError as exc:
-                if "not our ref" in str(exc):
-                    raise FetchError(
-                        f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it "
-                        "does not exist there, or the host refuses to fetch a commit that is "
-                        "no longer a branch or tag tip"
-                    ) from None
-                raise
-        if want not in repo.object_store:
-            raise FetchError(
-                f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
-                "force-pushed?)"
-            )
+        _fetch_into(
+            repo,
+            url=url,
+            commit=commit,
+            credentials=credentials,
+            determine_wants=determine_wants,
+            progress=progress,
+        )
     except BaseException:
         repo.close()
         raise
     return repo
 
 
-def is_hex(text: str) -> bool:
-    return all(c in string.hexdigits for c in text)
+def _fetch_into(
+    repo: Repo,
+    *,
+    url: GitURL,
+    commit: str,
+    credentials: Credentials,
+    determine_wants: Callable[..., list[bytes]],
+    progress: Callable[[bytes], None] | None,
+) -> None:
+    with _errors(url, credentials, "fetch from", commit=commit) as credential:
+        client, path = _client(url, credential)
+        client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+    if ObjectID(commit.encode("ascii")) not in repo.object_store:
+        raise FetchError(
+            f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
+            "force-pushed?)"
+        )

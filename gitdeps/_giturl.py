@@ -107,7 +107,9 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
         path, ref = path.rsplit("@", 1)
         ref = unquote(ref)
         if not ref:
-            raise InvalidGitURL("empty ref after '@'; name a branch, tag or commit, or drop the '@'")
+            raise InvalidGitURL(
+                "empty ref after '@'; name a branch, tag or commit, or drop the '@'"
+            )
     if not path.strip("/"):
         raise InvalidGitURL("the URL names no repository path")
     egg = subdirectory = None
@@ -134,7 +136,7 @@ def _clean_subdirectory(value: str) -> str | None:
     if not value or value in (".", "./"):
         return None
     normal = posixpath.normpath(value)
-    if normal.startswith("/") or normal == ".." or normal.startswith("../"):
+    if normal == ".." or normal.startswith(("/", "../")):
         raise InvalidGitURL(
             f"subdirectory {value!r} points outside the repository; give a path inside it"
         )
@@ -146,14 +148,13 @@ def _credential(
 ) -> EmbeddedCredential | None:
     if username is None and password is None:
         return None
-    user = unquote(username) if username else None
+    user = unquote(username or "")
     if password is not None:
         return EmbeddedCredential(host=host, username=user or None, token=Secret(unquote(password)))
-    assert user is not None
     # Azure DevOps clone URLs carry the organisation as user name
     # (https://contoso@dev.azure.com/contoso/...): that is not a credential.
     first_segment = unquote(path.strip("/").split("/", 1)[0])
-    if user == first_segment or user in ("git", "oauth2", "x-access-token"):
+    if not user or user == first_segment or user in ("git", "oauth2", "x-access-token"):
         return None
     # https://TOKEN@github.com/... : a token given as the user name.
     return EmbeddedCredential(host=host, username=None, token=Secret(user))

@@ -32,7 +32,7 @@ from ._errors import LockError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = ["LOCK_VERSION", "Lock", "LockedPackage", "dump_lock", "read_lock"]
 

@@ -58,7 +58,9 @@ def render_requirements(
     base = output.parent.resolve()
     hashes = parsed.uses_hashes
     lines = [
-        "# Written by gitdeps from " + ", ".join(_relative(s.resolve(), base) for s in sources) + ".",
+        "# Written by gitdeps from "
+        + ", ".join(_relative(s.resolve(), base) for s in sources)
+        + ".",
         "# Private packages are pinned to the wheels vendored beside this file; install with",
         "#   pip install -r <this file>",
         f"--find-links {_relative(wheelhouse.resolve(), base)}",

@@ -38,7 +38,12 @@ _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 _OTHER_VCS = ("hg+", "svn+", "bzr+")
 # Options whose value is a local path that pip resolves against the requirement
 # file: rebased when the output file lives elsewhere.
-_PATH_OPTIONS = {"-c": "-c", "--constraint": "-c", "-f": "--find-links", "--find-links": "--find-links"}
+_PATH_OPTIONS = {
+    "-c": "-c",
+    "--constraint": "-c",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+}
 # Options pip passes on to the installs of isolated build environments.
 _INDEX_OPTIONS = {
     "-i": "--index-url",
@@ -110,7 +115,7 @@ class IncludedFile:
     location: Location
 
 
-Entry = Union[GitRequirement, PassThrough, PathOption, IncludedFile]
+Entry = Union[GitRequirement, PassThrough, PathOption, IncludedFile]  # noqa: UP007 - a runtime alias on 3.10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,10 +230,7 @@ class _Parser:
         requirement, options = _split_args_options(line)
         if "--hash" in options:
             self.uses_hashes = True
-        try:
-            entry = _requirement(requirement, location, editable=False)
-        except RequirementError:
-            raise
+        entry = _requirement(requirement, location, editable=False)
         if entry is None:
             self.entries.append(PassThrough(raw, location))
             return
@@ -350,8 +352,6 @@ def _requirement(
             "    (write 'name @ git+https://host/repo@ref' or a PEP 508 requirement)"
         ) from None
     if req.url is None:
-        if editable:
-            return None
         return None
     if not req.url.startswith(("git+", "git://")):
         _refuse_other_vcs(req.url, location)

@@ -41,9 +41,9 @@ def clean_environ(
     environ = os.environ if environ is None else environ
     cleaned = {}
     for name, value in environ.items():
-        if installer and _KEEP.match(name):
-            cleaned[name] = value
-        elif not _SECRET_NAMES.match(name) and not holds_secret(value):
+        if (installer and _KEEP.match(name)) or (
+            not _SECRET_NAMES.match(name) and not holds_secret(value)
+        ):
             cleaned[name] = value
     cleaned["GIT_TERMINAL_PROMPT"] = "0"
     cleaned["PIP_NO_INPUT"] = "1"

@@ -238,10 +238,14 @@ class _Run:
                 f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
                 "check #subdirectory="
             )
-        inside = [s for s in tree.submodules if not url.subdirectory or s.startswith(url.subdirectory)]
+        inside = [
+            s for s in tree.submodules if not url.subdirectory or s.startswith(url.subdirectory)
+        ]
         if inside:
             logger.warning(
-                "%s: submodules are not fetched (%s); the build sees them empty", what, ", ".join(inside)
+                "%s: submodules are not fetched (%s); the build sees them empty",
+                what,
+                ", ".join(inside),
             )
         if node.requirement.editable:
             progress.info("%s: -e is vendored as a normal wheel", label)
@@ -342,7 +346,9 @@ def vendor(
     parsed = parse_requirement_files(sources)
     previous = read_lock(lock_path) if lock_path is not None else None
     if locked and previous is None:
-        raise LockError(f"--locked: the lock {lock_path} does not exist; run without --locked first")
+        raise LockError(
+            f"--locked: the lock {lock_path} does not exist; run without --locked first"
+        )
     jobs = jobs or min(8, (os.cpu_count() or 1) + 2)
 
     with tempfile.TemporaryDirectory(prefix="gitdeps-") as scratch_dir:
@@ -350,7 +356,9 @@ def vendor(
         (scratch / "src").mkdir()
         (scratch / "built").mkdir()
         environments = (
-            BuildEnvironments(scratch / "envs", index_options=parsed.index_options, installer=installer)
+            BuildEnvironments(
+                scratch / "envs", index_options=parsed.index_options, installer=installer
+            )
             if build_isolation
             else None
         )
@@ -403,7 +411,8 @@ def _write_outputs(
         edges: dict[str, list[str]] = {}
         for key, node in sorted(run.nodes.items()):
             built = node.built
-            assert built is not None
+            if built is None:  # pragma: no cover - run() returns only after every build
+                raise RuntimeError(f"{key} was never built")
             replace = {}
             for value in built.info.requires_dist:
                 child = requirement_from_metadata(value, "")
@@ -412,7 +421,9 @@ def _write_outputs(
                     edges.setdefault(child.key or "", []).append(
                         str(Requirement(value).marker or "")
                     )
-            staged = rewrite_wheel(built.wheel, staging, version=versions[key], replace_requires=replace)
+            staged = rewrite_wheel(
+                built.wheel, staging, version=versions[key], replace_requires=replace
+            )
             digest = sha256_file(staged)
             url = node.requirement.url
             packages.append(
@@ -447,7 +458,12 @@ def _write_outputs(
             if key not in top_keys
         ]
         text = render_requirements(
-            parsed, by_requirement, transitive, output=output, wheelhouse=wheelhouse, sources=sources
+            parsed,
+            by_requirement,
+            transitive,
+            output=output,
+            wheelhouse=wheelhouse,
+            sources=sources,
         )
         new_lock = [
             LockedPackage(
@@ -502,7 +518,9 @@ def _compare_with_lock(previous: Lock, built: Iterable[LockedPackage]) -> None:
             )
 
 
-def _remove_stale_wheels(previous: Lock | None, current: Iterable[LockedPackage], wheelhouse: Path) -> None:
+def _remove_stale_wheels(
+    previous: Lock | None, current: Iterable[LockedPackage], wheelhouse: Path
+) -> None:
     if previous is None:
         return
     keep = {p.wheel for p in current}

@@ -135,7 +135,9 @@ def rewrite_wheel(
         old_data, new_data = f"{escaped}-{old_version}.data/", f"{escaped}-{version}.data/"
         metadata = archive.read(f"{old_dist_info}/METADATA").decode("utf-8")
         headers = HeaderParser().parsestr(metadata)
-        requires = [replace_requires.get(str(r), str(r)) for r in headers.get_all("Requires-Dist") or ()]
+        requires = [
+            replace_requires.get(str(r), str(r)) for r in headers.get_all("Requires-Dist") or ()
+        ]
         new_metadata = _rewrite_metadata(metadata, version, requires).encode("utf-8")
 
         buffer = io.BytesIO()

@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import backends  # noqa: E402
-from tests.support.gitserver import GitServer, commit_files, make_repo  # noqa: E402
-from tests.support.index import serve_index  # noqa: E402
-from tests.support.projects import project  # noqa: E402
-from tests.support.wheels import make_wheel  # noqa: E402
+from tests.support import backends
+from tests.support.gitserver import GitServer, commit_files, make_repo
+from tests.support.index import serve_index
+from tests.support.projects import project
+from tests.support.wheels import make_wheel
 
 
 def step(text: str) -> None:
@@ -40,6 +40,7 @@ def show(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        check=False,
     )
     print(textwrap.indent(proc.stdout.rstrip(), "  "), flush=True)
     return proc
@@ -65,14 +66,21 @@ def main() -> int:
                 commit_files(bare, files, work=root / "work" / repo.replace("/", "_"), tag=tag)
                 print(f"  {base}/{repo}" + (f" (tag {tag})" if tag else ""))
 
-            push("contoso/acme-core.git", project("acme-core", "0.3.0", backend="flit_core"), "v0.3.0")
+            push(
+                "contoso/acme-core.git",
+                project("acme-core", "0.3.0", backend="flit_core"),
+                "v0.3.0",
+            )
             push(
                 "contoso/acme-utils.git",
                 project(
                     "acme-utils",
                     "1.2.0",
                     backend="hatchling",
-                    dependencies=[f"acme-core @ git+{base}/contoso/acme-core.git@v0.3.0", "publicdep"],
+                    dependencies=[
+                        f"acme-core @ git+{base}/contoso/acme-core.git@v0.3.0",
+                        "publicdep",
+                    ],
                 ),
                 "v1.2.0",
             )
@@ -100,7 +108,12 @@ def main() -> int:
             env.pop("GITDEPS_TOKEN_127_0_0_1", None)
             gitdeps = [sys.executable, "-m", "gitdeps"]
             vendor = [*gitdeps, "vendor", "-r", "requirements.txt", "-o", "wheelhouse"]
-            vendor += ["--output-requirements", "wheelhouse/requirements.txt", "--lock", "gitdeps.lock"]
+            vendor += [
+                "--output-requirements",
+                "wheelhouse/requirements.txt",
+                "--lock",
+                "gitdeps.lock",
+            ]
 
             step("Without a token, gitdeps says which variable to set")
             show(vendor, app, env)
@@ -120,11 +133,19 @@ def main() -> int:
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         with serve_index(index) as index_url:
             env["PIP_INDEX_URL"] = index_url
-            proc = show([str(python), "-m", "pip", "install", "-q", "-r", "wheelhouse/requirements.txt"], target, env)
+            proc = show(
+                [str(python), "-m", "pip", "install", "-q", "-r", "wheelhouse/requirements.txt"],
+                target,
+                env,
+            )
         if proc.returncode != 0:
             return proc.returncode
         show(
-            [str(python), "-c", "import acme_ml, acme_utils, acme_core; print(acme_ml.VALUE, '|', acme_utils.VALUE, '|', acme_core.VALUE)"],
+            [
+                str(python),
+                "-c",
+                "import acme_ml, acme_utils, acme_core; print(acme_ml.VALUE, '|', acme_utils.VALUE, '|', acme_core.VALUE)",
+            ],
             target,
             env,
         )

@@ -40,7 +40,9 @@ def _vendor(app: Path, canary: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("tree", HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_trees_are_refused(forge: Forge, tmp_path: Path, canary: str, tree: dict[Any, Any]) -> None:
+def test_hostile_trees_are_refused(
+    forge: Forge, tmp_path: Path, canary: str, tree: dict[Any, Any]
+) -> None:
     bare = make_repo(forge.root, "o/victim.git")
     push_raw_tree(bare, tree)
     app = tmp_path / "app"
@@ -56,7 +58,9 @@ def test_hostile_trees_are_refused(forge: Forge, tmp_path: Path, canary: str, tr
 
 
 @pytest.mark.slow
-def test_links_inside_are_kept_and_submodules_reported(forge: Forge, tmp_path: Path, canary: str) -> None:
+def test_links_inside_are_kept_and_submodules_reported(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
     bare = make_repo(forge.root, "o/victim.git")
     files = project("victim", "1.0")
     tree: dict[Any, Any] = {

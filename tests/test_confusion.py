@@ -64,7 +64,9 @@ def vendored(forge: Forge, tmp_path: Path, canary: str) -> Path:
     )
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text(f"acme-utils @ {forge.url('o/acme-utils.git', 'v1.2.0')}\npublicdep\n")
+    (app / "requirements.txt").write_text(
+        f"acme-utils @ {forge.url('o/acme-utils.git', 'v1.2.0')}\npublicdep\n"
+    )
     ran = run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
         cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},

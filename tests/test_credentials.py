@@ -32,14 +32,20 @@ from tests.support.projects import project
 def test_user_name_per_host_kind(host: str, kind: HostKind, user: str) -> None:
     assert host_kind(host) is kind
     url, _ = parse_git_url(f"git+https://{host}/o/r.git")
-    credential = Credentials(environ={f"GITDEPS_TOKEN_{host.upper().replace('.', '_')}": "tkn-1234"}).for_url(url)
+    credential = Credentials(
+        environ={f"GITDEPS_TOKEN_{host.upper().replace('.', '_')}": "tkn-1234"}
+    ).for_url(url)
     assert credential is not None
     scheme, _, value = credential.authorization().partition(" ")
     assert (scheme, base64.b64decode(value).decode()) == ("Basic", f"{user}:tkn-1234")
 
 
 def test_ci_variables_apply_only_to_their_host_kind() -> None:
-    environ = {"GITHUB_TOKEN": "gh-tkn-1234", "SYSTEM_ACCESSTOKEN": "ado-tkn-1234", "CI_JOB_TOKEN": "gl-tkn-1234"}
+    environ = {
+        "GITHUB_TOKEN": "gh-tkn-1234",
+        "SYSTEM_ACCESSTOKEN": "ado-tkn-1234",
+        "CI_JOB_TOKEN": "gl-tkn-1234",
+    }
     creds = Credentials(environ=environ)
 
     def found(host: str) -> Credential | None:
@@ -54,9 +60,13 @@ def test_ci_variables_apply_only_to_their_host_kind() -> None:
 
 def test_gitdeps_variable_wins_and_empty_means_unset() -> None:
     url = parse_git_url("git+https://github.com/o/r.git")[0]
-    assert Credentials(environ={"GITDEPS_TOKEN_GITHUB_COM": "", "GH_TOKEN": "gh-1234"}).for_url(url).source == "GH_TOKEN"  # type: ignore[union-attr]
+    empty = Credentials(environ={"GITDEPS_TOKEN_GITHUB_COM": "", "GH_TOKEN": "gh-1234"}).for_url(
+        url
+    )
+    assert empty is not None and empty.source == "GH_TOKEN"
     both = {"GITDEPS_TOKEN_GITHUB_COM": "mine-1234", "GH_TOKEN": "gh-1234"}
-    assert Credentials(environ=both).for_url(url).source == "GITDEPS_TOKEN_GITHUB_COM"  # type: ignore[union-attr]
+    mine = Credentials(environ=both).for_url(url)
+    assert mine is not None and mine.source == "GITDEPS_TOKEN_GITHUB_COM"
 
 
 def test_bearer_token_goes_out_as_a_header(tmp_path: Path, canary: str) -> None:
@@ -112,16 +122,22 @@ def test_each_host_gets_only_its_own_token(tmp_path: Path) -> None:
     for index, root in enumerate(roots):
         make_repo(root, "o/r.git")
         commit_files(root / "o/r.git", project(f"pkg-{index}", "1.0"), work=tmp_path / f"w{index}")
-    with GitServer(roots[0], token="token-for-ip-1234") as by_ip, GitServer(
-        roots[1], token="token-for-name-1234", host="localhost"
-    ) as by_name:
+    with (
+        GitServer(roots[0], token="token-for-ip-1234") as by_ip,
+        GitServer(roots[1], token="token-for-name-1234", host="localhost") as by_name,
+    ):
         app = tmp_path / "app"
         app.mkdir()
         (app / "requirements.txt").write_text(
             f"pkg-0 @ git+{by_ip.url}/o/r.git\npkg-1 @ git+{by_name.url}/o/r.git\n"
         )
-        env = {"GITDEPS_TOKEN_127_0_0_1": "token-for-ip-1234", "GITDEPS_TOKEN_LOCALHOST": "token-for-name-1234"}
-        ran = run_gitdeps("vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env)
+        env = {
+            "GITDEPS_TOKEN_127_0_0_1": "token-for-ip-1234",
+            "GITDEPS_TOKEN_LOCALHOST": "token-for-name-1234",
+        }
+        ran = run_gitdeps(
+            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env
+        )
         assert ran.returncode == 0, ran.output
         assert set(by_ip.tokens_seen()) == {"token-for-ip-1234"}
         assert set(by_name.tokens_seen()) == {"token-for-name-1234"}
@@ -140,7 +156,9 @@ def test_url_credential_is_used_for_the_host_warned_about_and_never_written(
         f"one @ git+http://user:{canary}@127.0.0.1:{port}/o/one.git\n"
         f"two @ git+http://127.0.0.1:{port}/o/two.git\n"
     )
-    ran = run_gitdeps("-v", "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app)
+    ran = run_gitdeps(
+        "-v", "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app
+    )
     assert ran.returncode == 0, ran.output
     assert "carries a credential" in ran.stderr and "GITDEPS_TOKEN_127_0_0_1" in ran.stderr
     assert canary not in ran.output
@@ -167,12 +185,19 @@ def test_build_backend_never_sees_a_credential(forge: Forge, tmp_path: Path, can
         "AZURE_CLIENT_SECRET": canary + "-sp",
         "SOME_INNOCENT_NAME": canary,  # a copy under a name we could not guess
     }
-    ran = run_gitdeps("vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env)
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env
+    )
     assert ran.returncode == 0, ran.output
     (wheel,) = (app / "wh").glob("spy-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         seen = archive.read("spy/__init__.py").decode()
     assert "SOURCE_DATE_EPOCH" in seen  # the spy did run in the backend
     assert canary not in seen
-    for name in ("GITDEPS_TOKEN_127_0_0_1", "SYSTEM_ACCESSTOKEN", "AZURE_CLIENT_SECRET", "SOME_INNOCENT_NAME"):
+    for name in (
+        "GITDEPS_TOKEN_127_0_0_1",
+        "SYSTEM_ACCESSTOKEN",
+        "AZURE_CLIENT_SECRET",
+        "SOME_INNOCENT_NAME",
+    ):
         assert repr(name) not in seen

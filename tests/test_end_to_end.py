@@ -28,7 +28,9 @@ pytestmark = pytest.mark.slow
 
 def _publish_packages(forge: Forge) -> None:
     base = forge.server.url
-    forge.push("org/acme-core.git", project("acme-core", "0.3.0", backend="flit_core"), tag="v0.3.0")
+    forge.push(
+        "org/acme-core.git", project("acme-core", "0.3.0", backend="flit_core"), tag="v0.3.0"
+    )
     forge.push(
         "org/acme-utils.git",
         project(

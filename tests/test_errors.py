@@ -72,7 +72,11 @@ def _snapshot(app: Path) -> dict[str, str]:
         str(p.relative_to(app)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(app.rglob("*"))
         if p.is_file() and p.name != "requirements.txt"
-    } | {"requirements.txt(out)": hashlib.sha256((app / "wheelhouse/requirements.txt").read_bytes()).hexdigest()}
+    } | {
+        "requirements.txt(out)": hashlib.sha256(
+            (app / "wheelhouse/requirements.txt").read_bytes()
+        ).hexdigest()
+    }
 
 
 @dataclass(frozen=True)

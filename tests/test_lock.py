@@ -32,7 +32,9 @@ def test_plain_reuses_upgrade_moves_locked_obeys(forge: Forge, tmp_path: Path, c
     dep_first = forge.push("o/dep.git", project("dep", "1.0.0", value="dep first"))
     first = forge.push(
         "o/app-lib.git",
-        project("app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="first"),
+        project(
+            "app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="first"
+        ),
     )
     app = tmp_path / "app"
     app.mkdir()
@@ -45,7 +47,9 @@ def test_plain_reuses_upgrade_moves_locked_obeys(forge: Forge, tmp_path: Path, c
     # The branches move on.
     second = forge.push(
         "o/app-lib.git",
-        project("app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="second"),
+        project(
+            "app-lib", "1.0.0", dependencies=[f"dep @ git+{base}/o/dep.git@main"], value="second"
+        ),
     )
     dep_second = forge.push("o/dep.git", project("dep", "1.0.0", value="dep second"))
 
@@ -77,7 +81,9 @@ def test_locked_fails_on_an_uncovered_requirement_and_writes_nothing(
     app.mkdir()
     (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git', 'v1')}\n")
     assert _vendor(app, canary).returncode == 0
-    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"}
+    before = {
+        p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"
+    }
     (app / "requirements.txt").write_text(
         f"one @ {forge.url('o/one.git', 'v1')}\ntwo @ {forge.url('o/two.git', 'v1')}\n"
     )
@@ -85,11 +91,15 @@ def test_locked_fails_on_an_uncovered_requirement_and_writes_nothing(
     assert ran.returncode == 7
     assert "requirements.txt:2: two:" in ran.stderr and "is not in the lock" in ran.stderr
     assert "run without --locked" in ran.stderr
-    after = {p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"}
+    after = {
+        p: p.read_bytes() for p in app.rglob("*") if p.is_file() and p.name != "requirements.txt"
+    }
     assert after == before
 
 
-def test_locked_without_a_lock_and_a_corrupt_lock(forge: Forge, tmp_path: Path, canary: str) -> None:
+def test_locked_without_a_lock_and_a_corrupt_lock(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
     forge.push("o/one.git", project("one", "1.0.0"), tag="v1")
     app = tmp_path / "app"
     app.mkdir()
@@ -98,7 +108,9 @@ def test_locked_without_a_lock_and_a_corrupt_lock(forge: Forge, tmp_path: Path, 
     assert ran.returncode == 7 and "does not exist; run without --locked first" in ran.stderr
     (app / "gitdeps.lock").write_text("version = 1\n[[package]]\nname = 3\n")
     ran = _vendor(app, canary)
-    assert ran.returncode == 7 and "gitdeps.lock" in ran.stderr and "re-create the lock" in ran.stderr
+    assert (
+        ran.returncode == 7 and "gitdeps.lock" in ran.stderr and "re-create the lock" in ran.stderr
+    )
     (app / "gitdeps.lock").write_text("version = 99\n")
     ran = _vendor(app, canary)
     assert ran.returncode == 7 and "format version 99" in ran.stderr

@@ -38,7 +38,11 @@ def test_pep508_and_egg_forms_with_refs_subdirectories_extras_and_markers(tmp_pa
     )
     utils, ml, tool, plain, local = entries
     assert isinstance(utils, GitRequirement)
-    assert (utils.name, utils.extras, utils.marker) == ("acme-utils", ("fast",), 'python_version >= "3.9"')
+    assert (utils.name, utils.extras, utils.marker) == (
+        "acme-utils",
+        ("fast",),
+        'python_version >= "3.9"',
+    )
     assert utils.url.repo == "https://dev.azure.com/contoso/platform/_git/acme-utils"
     assert utils.url.ref == "v1.2.0"
     assert utils.requested_by.endswith("requirements.txt:1")
@@ -128,7 +132,7 @@ def test_include_cycle_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError, match="requirements file not found: .*nope.txt"):
+    with pytest.raises(RequirementError, match=r"requirements file not found: .*nope\.txt"):
         parse_requirement_files([tmp_path / "nope.txt"])
 
 
@@ -178,7 +182,9 @@ _names = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}([-_.][A-Za-z0-9]{1,5}){0,2}", 
 _refs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,20}", fullmatch=True).filter(
     lambda r: "//" not in r and not r.endswith((".", "/"))
 )
-_paths = st.lists(st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,10}", fullmatch=True), min_size=1, max_size=3)
+_paths = st.lists(
+    st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,10}", fullmatch=True), min_size=1, max_size=3
+)
 
 
 @given(name=_names, ref=st.none() | _refs, path=_paths, subdirectory=st.none() | _paths)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gitdeps import GitDepsError, Secret, redact
 
 _tokens = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="*"),
+    alphabet=st.characters(codec="utf-8", exclude_characters="*"),
     min_size=8,
     max_size=40,
 )

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Union
 
-from dulwich.objects import Blob, Commit, Tree
+from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 __all__ = ["GITLINK", "LINK", "push_raw_tree"]
@@ -24,11 +25,11 @@ def _tree(repo: Repo, entries: Mapping[str | bytes, Node]) -> bytes:
     for name, node in entries.items():
         raw = name.encode() if isinstance(name, str) else name
         if isinstance(node, Mapping):
-            tree.add(raw, 0o040000, _tree(repo, node))
+            tree.add(raw, 0o040000, ObjectID(_tree(repo, node)))
         elif isinstance(node, tuple):
             mode, data = node
             if mode == GITLINK:
-                tree.add(raw, mode, data)
+                tree.add(raw, mode, ObjectID(data))
                 continue
             blob = Blob.from_string(data)
             repo.object_store.add_object(blob)
@@ -51,5 +52,5 @@ def push_raw_tree(bare: Path, entries: Mapping[str | bytes, Node], branch: str =
         commit.author_timezone = commit.commit_timezone = 0
         commit.message = b"hostile\n"
         repo.object_store.add_object(commit)
-        repo.refs[f"refs/heads/{branch}".encode()] = commit.id
+        repo.refs[Ref(f"refs/heads/{branch}".encode())] = commit.id
         return commit.id.decode()

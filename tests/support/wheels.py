@@ -36,7 +36,9 @@ def make_wheel(
     if build:
         wheel += f"Build: {build}\n"
     entries = {**files, f"{dist_info}/METADATA": metadata + "\n", f"{dist_info}/WHEEL": wheel}
-    record = [f"{path},{_hash(data.encode())},{len(data.encode())}" for path, data in entries.items()]
+    record = [
+        f"{path},{_hash(data.encode())},{len(data.encode())}" for path, data in entries.items()
+    ]
     record.append(f"{dist_info}/RECORD,,")
     entries[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
     parts = [escaped, version, *([build] if build else []), tag]
