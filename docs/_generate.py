@@ -13,7 +13,7 @@ from pathlib import Path
 
 os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: make it stable
 
-from gitdeps import (  # noqa: E402
+from gitdeps import (
     AuthError,
     BuildError,
     FetchError,
@@ -21,7 +21,7 @@ from gitdeps import (  # noqa: E402
     LockError,
     RequirementError,
 )
-from gitdeps.__main__ import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, make_parser  # noqa: E402
+from gitdeps.__main__ import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, make_parser
 
 TARGET = Path(__file__).with_name("cli.md")
 
