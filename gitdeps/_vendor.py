@@ -165,7 +165,8 @@ class _Run:
         node = _Node(requirement, commit, [requirement.requested_by])
         if requirement.key is not None and not self._register(requirement.key, node, requirement):
             return []
-        progress.info("%s: %s -> %s", label, url.ref or "HEAD", commit[:12])
+        shown = url.ref[:12] if url.ref and url.ref.lower() == commit else url.ref or "HEAD"
+        progress.info("%s: %s -> %s", label, shown, commit[:12])
         built = self._builds.get(node.identity, lambda: self._build(node, label))
         name = built.info.name
         if requirement.key is None:

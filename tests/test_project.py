@@ -24,7 +24,7 @@ def _readme_commands() -> list[str]:
 def test_readme_opens_with_demo_and_test_commands_and_ci_runs_the_test_one() -> None:
     demo, tests = _readme_commands()
     assert demo.endswith("nox -s demo")
-    assert tests.endswith("nox -s tests")
+    assert tests.endswith("nox -s lint typing tests")
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in [line.strip() for line in ci.splitlines()]
 

@@ -1,0 +1,96 @@
+"""Every git requirement form pip accepts, vendored in one run and installed with pip."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.gitserver import commit_files, git, make_repo
+from tests.support.projects import project
+
+pytestmark = pytest.mark.slow
+
+
+def test_all_forms_vendor_and_install(forge: Forge, tmp_path: Path, canary: str) -> None:
+    old = forge.push("o/by-full-sha.git", project("by-full-sha", "1.0", value="old"))
+    forge.push("o/by-full-sha.git", project("by-full-sha", "1.0", value="new"))
+    short = forge.push("o/by-short-sha.git", project("by-short-sha", "1.0"))[:10]
+    forge.push("o/by-head.git", project("by-head", "1.0"), branch="trunk")
+    git(forge.root / "o/by-head.git", "symbolic-ref", "HEAD", "refs/heads/trunk")
+    forge.push("o/editable.git", project("editable-one", "1.0", backend="flit_core"))
+    local_root = tmp_path / "local-git"
+    bare = make_repo(local_root, "by-file.git")
+    commit_files(
+        bare, project("by-file", "1.0", backend="hatchling"), work=tmp_path / "lw", tag="v1"
+    )
+
+    app = tmp_path / "app"
+    (app / "reqs").mkdir(parents=True)
+    (app / "reqs" / "constraints.txt").write_text("publicdep<2\n")
+    (app / "reqs" / "base.txt").write_text(
+        "-c constraints.txt\n"
+        f"by-full-sha @ {forge.url('o/by-full-sha.git', old)}\n"
+        f"{forge.url('o/by-short-sha.git', short)}#egg=by-short-sha\n"
+    )
+    (app / "requirements.txt").write_text(
+        "-r reqs/base.txt\n"
+        f"by-head @ {forge.url('o/by-head.git')}\n"
+        f"-e {forge.url('o/editable.git')}#egg=editable-one\n"
+        f"by-file @ git+file://{bare}@v1\n"
+        "publicdep\n"
+    )
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "dist/wheels",
+        "--output-requirements", "dist/requirements.txt", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert "editable-one: -e is vendored as a normal wheel" in ran.stderr
+    text = (app / "dist" / "requirements.txt").read_text()
+    assert "--find-links ./wheels" in text
+    assert "-c ../reqs/constraints.txt" in text
+    assert "(was -e, vendored as a normal wheel)" in text
+    assert "git+file" in text  # as a comment: the source of the pin
+    assert not any(
+        line.split("#")[0].strip().startswith(("git+", "-e")) for line in text.splitlines()
+    )
+
+    forge.server.stop()
+    shutil.rmtree(local_root)
+    shipped = tmp_path / "shipped"
+    shutil.move(str(app), shipped)
+    python = fresh_venv(tmp_path / "venv")
+    installed = pip_install(python, "-r", "dist/requirements.txt", cwd=shipped)
+    assert installed.returncode == 0, installed.output
+    out = run_python(
+        python,
+        "import by_full_sha, by_short_sha, by_head, editable_one, by_file, publicdep;"
+        "print(by_full_sha.VALUE)",
+        cwd=tmp_path,
+    )
+    assert out.strip() == "old"
+
+
+def test_hash_mode_pins_with_hashes_including_private_dependencies(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    base = forge.server.url
+    forge.push("o/leaf.git", project("leaf", "1.0"))
+    forge.push("o/top.git", project("top", "1.0", dependencies=[f"leaf @ git+{base}/o/leaf.git"]))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"--require-hashes\ntop @ {forge.url('o/top.git')}\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    text = (app / "wh" / "requirements.txt").read_text()
+    assert text.count("--hash=sha256:") == 2
+    python = fresh_venv(tmp_path / "venv")
+    installed = pip_install(python, "-r", "wh/requirements.txt", cwd=app)
+    assert installed.returncode == 0, installed.output
+    assert run_python(python, "import top, leaf; print('ok')", cwd=tmp_path).strip() == "ok"
