@@ -94,3 +94,30 @@ def test_hash_mode_pins_with_hashes_including_private_dependencies(
     installed = pip_install(python, "-r", "wh/requirements.txt", cwd=app)
     assert installed.returncode == 0, installed.output
     assert run_python(python, "import top, leaf; print('ok')", cwd=tmp_path).strip() == "ok"
+
+
+def test_dependency_cycles_and_diamonds_build_each_package_once(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    base = forge.server.url
+
+    def url(name: str) -> str:
+        return f"{name} @ git+{base}/o/{name}.git"
+
+    forge.push("o/ping.git", project("ping", "1.0", dependencies=[url("pong"), url("base")]))
+    forge.push("o/pong.git", project("pong", "1.0", dependencies=[url("ping"), url("base")]))
+    forge.push("o/base.git", project("base", "1.0"))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"{url('ping')}\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert sorted(p.name.split("-")[0] for p in (app / "wh").glob("*.whl")) == ["base", "ping", "pong"]
+    for name in ("ping", "pong", "base"):
+        assert ran.stderr.count(f"  {name}: built ") == 1
+    python = fresh_venv(tmp_path / "venv")
+    assert pip_install(python, "-r", "wh/requirements.txt", cwd=app).returncode == 0
+    assert run_python(python, "import ping, pong, base; print('ok')", cwd=tmp_path).strip() == "ok"
