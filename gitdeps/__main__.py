@@ -125,12 +125,32 @@ def make_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--upgrade", action="store_true", help="re-resolve every ref, ignoring the lock"
     )
-    v.add_argument(
-        "--include-public", action="store_true",
-        help="also put the public dependency closure into the wheelhouse (not available yet)",
+    mode.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+        help="re-resolve this package's ref and keep the other locked commits (repeatable)",
     )  # fmt: skip
-    v.add_argument("--platform", action="append", default=[], metavar="TAG", help=argparse.SUPPRESS)
-    v.add_argument("--python-version", metavar="X.Y", help=argparse.SUPPRESS)
+    target = v.add_argument_group(
+        "offline targets",
+        "Put the public dependencies into the wheelhouse too, resolved by pip for this machine "
+        "or the target described, so the target installs with --no-index; every line is then "
+        "pinned with hashes.",
+    )
+    target.add_argument(
+        "--include-public", action="store_true",
+        help="also vendor the public dependency closure (wheels only)",
+    )  # fmt: skip
+    target.add_argument(
+        "--platform", action="append", default=[], metavar="TAG",
+        help="the target's platform tag, e.g. manylinux2014_x86_64 or win_amd64 (repeatable)",
+    )  # fmt: skip
+    target.add_argument("--python-version", metavar="X.Y", help="the target's Python, e.g. 3.11")
+    target.add_argument(
+        "--implementation", metavar="IMPL", help="the target's Python implementation: cp, pp, py"
+    )
+    target.add_argument(
+        "--abi", action="append", default=[], metavar="ABI",
+        help="the target's ABI tag, e.g. cp311 (repeatable)",
+    )  # fmt: skip
     v.add_argument(
         "-j", "--jobs", type=int, metavar="N",
         help="packages to fetch and build at once (default: CPU count + 2, at most 8)",
@@ -160,9 +180,12 @@ def _vendor(args: argparse.Namespace) -> int:
         lock=lock,
         locked=args.locked,
         upgrade=args.upgrade,
+        upgrade_packages=args.upgrade_package,
         include_public=args.include_public,
         platform=args.platform,
         python_version=args.python_version,
+        implementation=args.implementation,
+        abi=args.abi,
         jobs=args.jobs,
         build_isolation=args.build_isolation,
         installer=args.installer,

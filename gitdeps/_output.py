@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
 
-__all__ = ["Pin", "render_requirements"]
+__all__ = ["Pin", "render_closure", "render_requirements"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +44,34 @@ def _requirement_text(name: str, extras: Sequence[str], version: str, marker: st
     return text + (f" ; {marker}" if marker else "")
 
 
+def _header(output: Path, sources: Sequence[Path]) -> list[str]:
+    base = output.parent.resolve()
+    return [
+        "# Written by gitdeps from "
+        + ", ".join(_relative(s.resolve(), base) for s in sources)
+        + ".",
+        "# Private packages are pinned to the wheels vendored beside this file; install with",
+        "#   pip install -r <this file>",
+    ]
+
+
+def render_closure(
+    pins: Sequence[Pin], *, output: Path, wheelhouse: Path, sources: Sequence[Path]
+) -> str:
+    """Every distribution pinned with its hashes; installs with no index at all."""
+    base = output.parent.resolve()
+    lines = _header(output, sources)
+    lines[-1] = "#   pip install --no-index -r <this file>   (from any directory)"
+    lines += ["--no-index", f"--find-links {_relative(wheelhouse.resolve(), base)}"]
+    for pin in sorted(pins, key=lambda p: canonicalize_name(p.name)):
+        hashes = " ".join(f"--hash=sha256:{h}" for h in pin.sha256.split())
+        text = f"{canonicalize_name(pin.name)}=={pin.version} {hashes}"
+        if pin.commit:
+            text += f"  # {pin.source} @ {pin.commit[:12]}"
+        lines.append(text)
+    return "\n".join(lines) + "\n"
+
+
 def render_requirements(
     parsed: ParsedRequirements,
     pins: Mapping[GitRequirement, Pin],
@@ -57,14 +85,7 @@ def render_requirements(
     ``transitive`` those of private dependencies that no line names."""
     base = output.parent.resolve()
     hashes = parsed.uses_hashes
-    lines = [
-        "# Written by gitdeps from "
-        + ", ".join(_relative(s.resolve(), base) for s in sources)
-        + ".",
-        "# Private packages are pinned to the wheels vendored beside this file; install with",
-        "#   pip install -r <this file>",
-        f"--find-links {_relative(wheelhouse.resolve(), base)}",
-    ]
+    lines = [*_header(output, sources), f"--find-links {_relative(wheelhouse.resolve(), base)}"]
     listed: set[str] = set()
     for entry in parsed.entries:
         if isinstance(entry, PassThrough):

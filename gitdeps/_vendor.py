@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from ._auth import Credentials
 from ._build import build_wheel
@@ -34,7 +34,8 @@ from ._fs import atomic_write
 from ._git import RemoteRefs, fetch_commit, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
-from ._output import Pin, render_requirements
+from ._output import Pin, render_closure, render_requirements
+from ._public import Target, check_installable, download_closure
 from ._requirements import (
     GitRequirement,
     ParsedRequirements,
@@ -130,9 +131,11 @@ class _Run:
         lock: Lock | None,
         lock_path: Path | None,
         locked: bool,
+        upgrade_packages: frozenset[str],
         environments: BuildEnvironments | None,
     ) -> None:
         self.scratch = scratch
+        self.upgrade_packages = upgrade_packages
         self.credentials = credentials
         self.lock = lock
         self.lock_path = lock_path
@@ -202,17 +205,40 @@ class _Run:
     def _commit(self, requirement: GitRequirement) -> str:
         url = requirement.url
         entry = self.lock.find(url.repo, url.ref, url.subdirectory) if self.lock else None
-        if entry is not None:
+        if entry is not None and canonicalize_name(entry.name) not in self.upgrade_packages:
+            self._warn_if_tag_moved(requirement, entry)
             return entry.commit
         if self.locked:
             raise LockError(
                 f"{url.requirement_url()} is not in the lock {self.lock_path}; run without "
                 "--locked to add it"
             )
-        if url.ref is not None and len(url.ref) == 40 and _is_hex(url.ref):
+        if url.ref is not None and _is_full_sha(url.ref):
             return url.ref.lower()
         refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
         return resolve_ref(url, url.ref, refs).commit
+
+    def _warn_if_tag_moved(self, requirement: GitRequirement, entry: LockedPackage) -> None:
+        """A tag should never move; if a locked one has, say so (best effort, no failure)."""
+        url = requirement.url
+        if not url.ref or _is_full_sha(url.ref):
+            return
+        try:
+            refs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
+        except GitDepsError as exc:
+            logger.debug("could not check whether %s moved: %s", url.ref, exc)
+            return
+        tag = refs.refs.get(f"refs/tags/{url.ref}")
+        if tag is not None and tag != entry.commit and f"refs/heads/{url.ref}" not in refs.refs:
+            logger.warning(
+                "%s: tag %s has moved since it was locked: it now points at %s, the lock has %s; "
+                "the locked commit is used (--upgrade-package %s takes the new one)",
+                requirement.requested_by,
+                url.ref,
+                tag[:12],
+                entry.commit[:12],
+                entry.name,
+            )
 
     def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
@@ -294,8 +320,8 @@ class _Run:
         return {req: self.nodes[self.keys[req]] for req in top}
 
 
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in text)
+def _is_full_sha(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _pin_requirement(value: str, pins: Mapping[str, str]) -> str:
@@ -313,9 +339,12 @@ def vendor(
     *,
     locked: bool = False,
     upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
     include_public: bool = False,
     platform: Sequence[str] = (),
     python_version: str | None = None,
+    implementation: str | None = None,
+    abi: Sequence[str] = (),
     jobs: int | None = None,
     build_isolation: bool = True,
     installer: str = "pip",
@@ -327,12 +356,18 @@ def vendor(
     :class:`GitDepsError` and leaves every existing output as it was on failure.
     """
     started = time.monotonic()
-    if locked and upgrade:
+    if locked and (upgrade or upgrade_packages):
         raise GitDepsError("--locked and --upgrade contradict each other; choose one")
-    if include_public or platform or python_version:
-        raise GitDepsError(
-            "--include-public, --platform and --python-version are not available yet; vendor "
-            "the private packages and let pip install public ones on the target"
+    target = Target(
+        platforms=tuple(platform),
+        python_version=python_version,
+        implementation=implementation,
+        abis=tuple(abi),
+    )
+    if target.foreign and not include_public:
+        logger.info(
+            "--platform and friends check the private wheels; add --include-public to "
+            "vendor the public dependencies for that target too"
         )
     if not requirements:
         raise GitDepsError("no requirements file given; pass -r requirements.txt")
@@ -369,6 +404,7 @@ def vendor(
             lock=None if upgrade else previous,
             lock_path=lock_path,
             locked=locked,
+            upgrade_packages=frozenset(canonicalize_name(n) for n in upgrade_packages),
             environments=environments,
         )
         top_nodes = run.run(parsed.git, jobs)
@@ -383,6 +419,8 @@ def vendor(
             previous=previous,
             locked=locked,
             started=started,
+            include_public=include_public,
+            target=target,
         )
 
 
@@ -398,14 +436,18 @@ def _write_outputs(
     previous: Lock | None,
     locked: bool,
     started: float,
+    include_public: bool,
+    target: Target,
 ) -> VendorResult:
     versions = {
         key: pinned_version(node.built.info.version, node.commit)
         for key, node in run.nodes.items()
         if node.built is not None
     }
-    wheelhouse.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse))
+    # Beside the wheelhouse (same file system, so each wheel moves in atomically),
+    # and the wheelhouse itself is created only when there is something to publish.
+    wheelhouse.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse.parent))
     try:
         packages: list[VendoredWheel] = []
         pins: dict[str, Pin] = {}
@@ -425,8 +467,9 @@ def _write_outputs(
             staged = rewrite_wheel(
                 built.wheel, staging, version=versions[key], replace_requires=replace
             )
-            digest = sha256_file(staged)
             url = node.requirement.url
+            check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
+            digest = sha256_file(staged)
             packages.append(
                 VendoredWheel(
                     name=built.info.name,
@@ -458,14 +501,27 @@ def _write_outputs(
             for key, pin in pins.items()
             if key not in top_keys
         ]
-        text = render_requirements(
-            parsed,
-            by_requirement,
-            transitive,
-            output=output,
-            wheelhouse=wheelhouse,
-            sources=sources,
-        )
+        if include_public:
+            text = _public_closure(
+                parsed,
+                by_requirement=by_requirement,
+                transitive=transitive,
+                private=pins,
+                staging=staging,
+                target=target,
+                output=output,
+                wheelhouse=wheelhouse,
+                sources=sources,
+            )
+        else:
+            text = render_requirements(
+                parsed,
+                by_requirement,
+                transitive,
+                output=output,
+                wheelhouse=wheelhouse,
+                sources=sources,
+            )
         new_lock = [
             LockedPackage(
                 name=p.name,
@@ -483,11 +539,12 @@ def _write_outputs(
             _compare_with_lock(previous, new_lock)
         # Everything is ready: now publish, wheels first, so a crash part-way
         # leaves the old requirements and lock pointing at wheels that exist.
-        for package in packages:
-            staged = staging / package.path.name
-            if package.path.exists() and sha256_file(package.path) == package.sha256:
+        wheelhouse.mkdir(exist_ok=True)
+        for staged in sorted(staging.glob("*.whl")):
+            final = wheelhouse / staged.name
+            if final.exists() and sha256_file(final) == sha256_file(staged):
                 continue
-            os.replace(staged, package.path)
+            os.replace(staged, final)
         atomic_write(output, text.encode("utf-8"))
         if lock_path is not None and not locked:
             atomic_write(lock_path, dump_lock(new_lock).encode("utf-8"))
@@ -500,6 +557,53 @@ def _write_outputs(
         output_requirements=output,
         lock=lock_path,
         seconds=time.monotonic() - started,
+    )
+
+
+def _public_closure(
+    parsed: ParsedRequirements,
+    *,
+    by_requirement: Mapping[GitRequirement, Pin],
+    transitive: Sequence[Pin],
+    private: Mapping[str, Pin],
+    staging: Path,
+    target: Target,
+    output: Path,
+    wheelhouse: Path,
+    sources: Sequence[Path],
+) -> str:
+    """Download the whole closure into ``staging``; the requirements that pin all of it."""
+    with tempfile.TemporaryDirectory(prefix="gitdeps-closure-") as temp:
+        probe = Path(temp) / "requirements.txt"
+        probe.write_text(
+            render_requirements(
+                parsed,
+                by_requirement,
+                transitive,
+                output=probe,
+                wheelhouse=staging,
+                sources=sources,
+            ),
+            encoding="utf-8",
+        )
+        progress.info("public dependencies: resolving with pip for %s", target.describe())
+        files = download_closure(probe, staging, target=target)
+    pins: dict[tuple[str, str], Pin] = {}
+    for wheel in files:
+        name, version, _build, _tags = parse_wheel_filename(wheel.name)
+        key = (str(name), str(version))
+        private_pin = private.get(str(name))
+        if private_pin is not None:
+            pins[key] = private_pin
+            continue
+        digest = sha256_file(wheel)
+        previous = pins.get(key)
+        hashes = (previous.sha256 + " " if previous else "") + digest
+        pins[key] = Pin(name=str(name), version=str(version), sha256=hashes, source="", commit="")
+    public = sum(1 for p in pins.values() if not p.commit)
+    progress.info("public dependencies: %d wheels", public)
+    return render_closure(
+        list(pins.values()), output=output, wheelhouse=wheelhouse, sources=sources
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from packaging.tags import sys_tags
 
 from tests.support import backends
 from tests.support.gitserver import GitServer, commit_files, make_repo
@@ -39,6 +40,11 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for wheel in source.glob("*.whl"):
         shutil.copy(wheel, directory)
     make_wheel(directory, "publicdep", "1.0", {"publicdep/__init__.py": "VALUE = 'public 1.0'\n"})
+    # A "compiled" public package: one wheel for Windows, one for this machine.
+    for tag in ("cp311-cp311-win_amd64", str(next(iter(sys_tags())))):
+        make_wheel(
+            directory, "compiled", "1.0", {"compiled/__init__.py": f"TAG = {tag!r}\n"}, tag=tag
+        )
     return directory
 
 

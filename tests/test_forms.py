@@ -115,7 +115,11 @@ def test_dependency_cycles_and_diamonds_build_each_package_once(
         cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
     )  # fmt: skip
     assert ran.returncode == 0, ran.output
-    assert sorted(p.name.split("-")[0] for p in (app / "wh").glob("*.whl")) == ["base", "ping", "pong"]
+    assert sorted(p.name.split("-")[0] for p in (app / "wh").glob("*.whl")) == [
+        "base",
+        "ping",
+        "pong",
+    ]
     for name in ("ping", "pong", "base"):
         assert ran.stderr.count(f"  {name}: built ") == 1
     python = fresh_venv(tmp_path / "venv")

@@ -115,3 +115,33 @@ def test_locked_without_a_lock_and_a_corrupt_lock(
     ran = _vendor(app, canary)
     assert ran.returncode == 7 and "format version 99" in ran.stderr
     assert (app / "gitdeps.lock").read_text() == "version = 99\n"
+
+
+def test_moved_tag_is_reported_and_upgrade_package_takes_one(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    one_v1 = forge.push("o/one.git", project("one", "1.0.0", value="one v1"), tag="v1")
+    two_v1 = forge.push("o/two.git", project("two", "1.0.0", value="two v1"), tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(
+        f"one @ {forge.url('o/one.git', 'v1')}\ntwo @ {forge.url('o/two.git', 'v1')}\n"
+    )
+    assert _vendor(app, canary).returncode == 0
+    # Someone force-pushes both tags.
+    one_moved = forge.push("o/one.git", project("one", "1.0.0", value="one moved"), tag="v1")
+    two_moved = forge.push("o/two.git", project("two", "1.0.0", value="two moved"), tag="v1")
+
+    for extra in ((), ("--locked",)):
+        ran = _vendor(app, canary, *extra)
+        assert ran.returncode == 0, ran.output
+        assert (
+            f"tag v1 has moved since it was locked: it now points at {one_moved[:12]}" in ran.stderr
+        )
+        assert f"the lock has {one_v1[:12]}" in ran.stderr
+        assert _locked_commits(app) == {"one": one_v1, "two": two_v1}
+
+    ran = _vendor(app, canary, "--upgrade-package", "ONE")
+    assert ran.returncode == 0, ran.output
+    assert _locked_commits(app) == {"one": one_moved, "two": two_v1}
+    assert "tag v1 has moved" in ran.stderr and two_moved[:12] in ran.stderr
