@@ -145,3 +145,22 @@ def test_moved_tag_is_reported_and_upgrade_package_takes_one(
     assert ran.returncode == 0, ran.output
     assert _locked_commits(app) == {"one": one_moved, "two": two_v1}
     assert "tag v1 has moved" in ran.stderr and two_moved[:12] in ran.stderr
+
+
+def test_locked_rebuild_that_differs_is_reported(forge: Forge, tmp_path: Path, canary: str) -> None:
+    setup = (
+        "import time, setuptools\n"
+        "open('stamp.py', 'w').write(f'BUILT = {time.time_ns()}\\n')\n"
+        "setuptools.setup(name='stamp', version='1.0', py_modules=['stamp'])\n"
+    )
+    forge.push("o/stamp.git", {"setup.py": setup}, tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"stamp @ {forge.url('o/stamp.git', 'v1')}\n")
+    assert _vendor(app, canary).returncode == 0
+    lock_bytes = (app / "gitdeps.lock").read_bytes()
+    ran = _vendor(app, canary, "--locked")
+    assert ran.returncode == 0, ran.output
+    assert "differs from the locked one" in ran.stderr
+    assert "its build backend is not reproducible" in ran.stderr
+    assert (app / "gitdeps.lock").read_bytes() == lock_bytes
