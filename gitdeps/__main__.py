@@ -14,6 +14,7 @@ from pathlib import Path
 import pyproject_hooks
 
 from . import __version__
+from ._cache import Cache, default_cache_dir
 from ._errors import GitDepsError
 from ._secret import redact
 from ._vendor import VendorResult, vendor
@@ -160,11 +161,46 @@ def make_parser() -> argparse.ArgumentParser:
         help="build with the backends installed in this environment instead of isolated ones",
     )  # fmt: skip
     v.add_argument(
-        "--installer", choices=("pip", "uv"), default=os.environ.get("GITDEPS_INSTALLER", "pip"),
-        help="what installs build requirements into isolated environments (default: pip, "
-        "or $GITDEPS_INSTALLER)",
+        "--installer", choices=("auto", "pip", "uv"),
+        default=os.environ.get("GITDEPS_INSTALLER", "auto"),
+        help="what installs build requirements into isolated environments (default: auto: uv "
+        "when it is installed, else pip; or $GITDEPS_INSTALLER)",
     )  # fmt: skip
+    _cache_options(v)
+    v.add_argument(
+        "--no-cache", dest="use_cache", action="store_false",
+        help="neither read nor write the cache of built wheels and build environments",
+    )  # fmt: skip
+
+    c = commands.add_parser(
+        "cache",
+        help="show or empty the cache of built wheels and build environments",
+        description="The cache keeps built wheels by commit and build environments by "
+        "requirements, so later runs need no fetch or build for commits seen before.",
+    )
+    c.add_argument(
+        "action", choices=("info", "clean"), help="info: where and how big; clean: empty it"
+    )
+    _cache_options(c)
     return parser
+
+
+def _cache_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="the cache (default: $GITDEPS_CACHE_DIR, else the user cache directory)",
+    )  # fmt: skip
+
+
+def _cache(args: argparse.Namespace) -> int:
+    cache = Cache(args.cache_dir or default_cache_dir())
+    stats = cache.clean() if args.action == "clean" else cache.stats()
+    verb = "removed" if args.action == "clean" else "holds"
+    sys.stdout.write(
+        f"{stats.root} {verb} {stats.wheels} wheels and {stats.environments} build environments "
+        f"({stats.bytes / 1e6:.1f} MB)\n"
+    )
+    return EXIT_OK
 
 
 def _vendor(args: argparse.Namespace) -> int:
@@ -189,6 +225,8 @@ def _vendor(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         build_isolation=args.build_isolation,
         installer=args.installer,
+        cache_dir=args.cache_dir,
+        use_cache=args.use_cache,
     )
     _summary(result, quiet=args.quiet)
     return EXIT_OK
@@ -215,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = -1 if args.quiet else args.verbose
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
-    commands = {"vendor": _vendor}
+    commands = {"vendor": _vendor, "cache": _cache}
     try:
         return commands[args.command](args)
     except GitDepsError as exc:

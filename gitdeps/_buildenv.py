@@ -1,13 +1,15 @@
 """Isolated build environments, created once per distinct set of build requirements.
 
-pip and uv create a fresh environment for every package; most of a cold build is
-spent there. Packages whose ``build-system.requires`` agree share one here, for
-the length of a run. Installs honour the user's index options and never see a
-git credential.
+pip and uv create a fresh environment for every package, and that is most of a
+cold build. Here packages whose build requirements agree share one, and with a
+cache the environment outlives the run. Installs honour the user's index
+settings (pip's configuration is carried over when uv does the installing) and
+never see a git credential.
 """
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import importlib.util
 import logging
@@ -22,11 +24,14 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+from ._cache import Cache
 from ._subprocess import clean_environ, run
 
-__all__ = ["BuildEnvironments", "find_uv"]
+__all__ = ["BuildEnvironments", "find_uv", "pip_index_options"]
 
 logger = logging.getLogger("gitdeps")
+
+_COMPLETE = ".gitdeps-complete"
 
 
 def find_uv() -> str | None:
@@ -53,6 +58,57 @@ def _outer_pip_usable() -> bool:
     return (major, minor) >= (22, 3)
 
 
+def _pip_config_files() -> list[Path]:
+    explicit = os.environ.get("PIP_CONFIG_FILE")
+    if explicit:
+        return [] if explicit == os.devnull else [Path(explicit)]
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    files = [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf"), home / ".pip" / "pip.conf"]
+    files.append(config / "pip" / "pip.conf")
+    if sys.platform == "win32":  # pragma: no cover
+        files = [Path(os.environ.get("APPDATA", "")) / "pip" / "pip.ini"]
+    if os.environ.get("VIRTUAL_ENV"):
+        files.append(Path(os.environ["VIRTUAL_ENV"]) / "pip.conf")
+    return files
+
+
+def pip_index_options() -> list[str]:
+    """pip's index settings (environment, then configuration files) as options.
+
+    uv reads neither; passing these keeps isolated builds on the index the user
+    configured for pip (an Azure Artifacts feed, a mirror behind a firewall).
+    """
+    values: dict[str, str] = {}
+    for path in _pip_config_files():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                values.update(dict(parser.items(section)))
+    for key in ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index"):
+        env = os.environ.get("PIP_" + key.upper().replace("-", "_"))
+        if env is not None:
+            values[key] = env
+    options: list[str] = []
+    if values.get("index-url"):
+        options += ["--index-url", values["index-url"].strip()]
+    for key in ("extra-index-url", "find-links", "trusted-host"):
+        for value in values.get(key, "").split():
+            options += [f"--{key}", value]
+    if values.get("no-index", "").strip().lower() in ("1", "true", "yes", "on"):
+        options.append("--no-index")
+    return options
+
+
+def _uv_options(options: Sequence[str]) -> list[str]:
+    """pip's spelling to uv's: ``--trusted-host`` is ``--allow-insecure-host`` there."""
+    return ["--allow-insecure-host" if o == "--trusted-host" else o for o in options]
+
+
 def _env_python(path: Path) -> Path:
     scripts = "Scripts" if os.name == "nt" else "bin"
     exe = "python.exe" if os.name == "nt" else "python"
@@ -60,18 +116,25 @@ def _env_python(path: Path) -> Path:
 
 
 class BuildEnvironments:
-    """A pool of build environments under ``root``, keyed by their requirements."""
+    """A pool of build environments keyed by their requirements.
+
+    With ``cache``, environments live in the cache and are reused by later runs;
+    otherwise under ``root`` for this run only. ``installer`` is ``"auto"`` (uv
+    when available, else pip), ``"uv"`` or ``"pip"``.
+    """
 
     def __init__(
         self,
         root: Path,
         *,
         index_options: Sequence[str] = (),
-        installer: str = "pip",
+        installer: str = "auto",
+        cache: Cache | None = None,
     ) -> None:
-        self._root = root
+        self._cache = cache
+        self._root = cache.environments() if cache is not None else root
         self._index_options = list(index_options)
-        self._uv = find_uv() if installer == "uv" else None
+        self._uv = find_uv() if installer in ("auto", "uv") else None
         if installer == "uv" and self._uv is None:
             logger.warning("uv was asked for as installer but not found; using pip")
         self._outer_pip = _outer_pip_usable()
@@ -80,10 +143,14 @@ class BuildEnvironments:
         # Before threads start: sysconfig's lazy init is not thread-safe on 3.11.
         sysconfig.get_config_vars()
 
+    @property
+    def installer(self) -> str:
+        return "uv" if self._uv else "pip"
+
     def python_for(self, requirements: Iterable[str]) -> Path:
         """The interpreter of an environment holding ``requirements`` (created once)."""
         wanted = sorted({r.strip() for r in requirements if r.strip()})
-        key = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:16]
+        key = Cache.environment_key(wanted)
         with self._lock:
             future = self._envs.get(key)
             owner = future is None
@@ -91,33 +158,54 @@ class BuildEnvironments:
                 future = self._envs[key] = Future()
         if owner:
             try:
-                future.set_result(self._create(self._root / key, wanted))
+                future.set_result(self._ensure(key, wanted))
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()
 
+    def _ensure(self, key: str, requirements: list[str]) -> Path:
+        path = self._root / key
+        if self._cache is None:
+            return self._create(path, requirements)
+        with self._cache.locked(f"env-{key}"):
+            if (path / _COMPLETE).exists() and _env_python(path).exists():
+                logger.debug("reusing build environment for %s", ", ".join(requirements))
+                return _env_python(path)
+            if path.exists():  # left half-made by a run that died
+                shutil.rmtree(path)
+            python = self._create(path, requirements)
+            (path / _COMPLETE).write_text("\n".join(requirements) + "\n")
+            return python
+
     def _create(self, path: Path, requirements: list[str]) -> Path:
-        logger.debug("creating build environment for %s", ", ".join(requirements) or "nothing")
+        logger.debug(
+            "creating build environment (%s) for %s",
+            self.installer,
+            ", ".join(requirements) or "nothing",
+        )
         with_pip = self._uv is None and not self._outer_pip
-        symlinks = os.name != "nt"
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            venv.EnvBuilder(symlinks=symlinks, with_pip=with_pip).create(str(path))
+            venv.EnvBuilder(symlinks=os.name != "nt", with_pip=with_pip).create(str(path))
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"could not create a virtual environment: {exc}") from None
         python = _env_python(path)
         if not requirements:
             return python
-        requirements_file = path / "gitdeps-build-requirements.txt"
+        digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+        requirements_file = path / f"gitdeps-build-requirements-{digest}.txt"
         requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
         env = clean_environ(installer=True)
         env.pop("PYTHONPATH", None)
         if self._uv is not None:
             env["VIRTUAL_ENV"] = str(path)
-            command = [self._uv, "pip", "install", "--python", str(python), "--quiet"]
+            options = _uv_options([*pip_index_options(), *self._index_options])
+            command = [self._uv, "pip", "install", "--python", str(python), "--quiet", *options]
         else:
             prefix = [sys.executable, "-m", "pip", "--python", str(python)]
             command = [*(prefix if self._outer_pip else [str(python), "-Im", "pip"]), "install"]
             command += ["--no-warn-script-location", "--no-compile", "--disable-pip-version-check"]
-        command += [*self._index_options, "-r", str(requirements_file)]
+            command += self._index_options
+        command += ["-r", str(requirements_file)]
         run(command, env=env)
         return python

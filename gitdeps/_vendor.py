@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from ._auth import Credentials
 from ._build import build_wheel
 from ._buildenv import BuildEnvironments
+from ._cache import Cache, default_cache_dir
 from ._checkout import Checkout, checkout
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import atomic_write
@@ -133,8 +134,10 @@ class _Run:
         locked: bool,
         upgrade_packages: frozenset[str],
         environments: BuildEnvironments | None,
+        cache: Cache | None,
     ) -> None:
         self.scratch = scratch
+        self.cache = cache
         self.upgrade_packages = upgrade_packages
         self.credentials = credentials
         self.lock = lock
@@ -256,10 +259,41 @@ class _Run:
         return self._fetches.get((url.repo, commit), fetch)
 
     def _build(self, node: _Node, label: str) -> _Built:
+        """The wheel of ``node``: from the cache, or fetched and built (then cached)."""
+        url = node.requirement.url
+        what = f"{url.requirement_url()} at {node.commit[:12]}"
+        if node.requirement.editable:
+            progress.info("%s: -e is vendored as a normal wheel", label)
+        if self.cache is None:
+            return self._inspect(self._build_fresh(node, label, what), what)
+        key = Cache.wheel_key(
+            url.repo, node.commit, url.subdirectory or "", isolated=self.environments is not None
+        )
+        with self.cache.locked(key):
+            wheel = self.cache.get_wheel(key)
+            if wheel is not None:
+                progress.info("%s: cached %s", label, wheel.name)
+            else:
+                wheel = self.cache.put_wheel(key, self._build_fresh(node, label, what))
+        return self._inspect(wheel, what)
+
+    def _inspect(self, wheel: Path, what: str) -> _Built:
+        try:
+            info = read_wheel(wheel)
+        except (ValueError, KeyError, OSError) as exc:
+            raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from None
+        requested_by = f"{info.name} {info.version}"
+        children = []
+        for value in info.requires_dist:
+            child = requirement_from_metadata(value, requested_by)
+            if child is not None:
+                children.append(child)
+        return _Built(wheel=wheel, info=info, children=tuple(children))
+
+    def _build_fresh(self, node: _Node, label: str, what: str) -> Path:
         url = node.requirement.url
         tree = self._checkout(url, node.commit, label)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
-        what = f"{url.requirement_url()} at {node.commit[:12]}"
         if not source.is_dir():
             raise BuildError(
                 f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
@@ -274,8 +308,6 @@ class _Run:
                 what,
                 ", ".join(inside),
             )
-        if node.requirement.editable:
-            progress.info("%s: -e is vendored as a normal wheel", label)
         started = time.monotonic()
         out = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
         wheel = build_wheel(
@@ -285,18 +317,8 @@ class _Run:
             environments=self.environments,
             source_date_epoch=tree.commit_time,
         )
-        try:
-            info = read_wheel(wheel)
-        except (ValueError, KeyError, OSError) as exc:
-            raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from None
         progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
-        requested_by = f"{info.name} {info.version}"
-        children = []
-        for value in info.requires_dist:
-            child = requirement_from_metadata(value, requested_by)
-            if child is not None:
-                children.append(child)
-        return _Built(wheel=wheel, info=info, children=tuple(children))
+        return wheel
 
     # -- the whole graph ------------------------------------------------------
     def run(self, top: Sequence[GitRequirement], jobs: int) -> dict[GitRequirement, _Node]:
@@ -347,7 +369,9 @@ def vendor(
     abi: Sequence[str] = (),
     jobs: int | None = None,
     build_isolation: bool = True,
-    installer: str = "pip",
+    installer: str = "auto",
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
 ) -> VendorResult:
     """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
 
@@ -391,9 +415,13 @@ def vendor(
         scratch = Path(scratch_dir)
         (scratch / "src").mkdir()
         (scratch / "built").mkdir()
+        cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
         environments = (
             BuildEnvironments(
-                scratch / "envs", index_options=parsed.index_options, installer=installer
+                scratch / "envs",
+                index_options=parsed.index_options,
+                installer=installer,
+                cache=cache,
             )
             if build_isolation
             else None
@@ -406,6 +434,7 @@ def vendor(
             locked=locked,
             upgrade_packages=frozenset(canonicalize_name(n) for n in upgrade_packages),
             environments=environments,
+            cache=cache,
         )
         top_nodes = run.run(parsed.git, jobs)
         return _write_outputs(

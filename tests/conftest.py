@@ -78,6 +78,14 @@ def _clean_environment(index_url: str) -> Iterator[None]:
         os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets an empty cache of its own (and never the user's)."""
+    cache = tmp_path / "gitdeps-cache"
+    monkeypatch.setenv("GITDEPS_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture
 def canary() -> str:
     """A token nothing may ever print, write or pass on."""

@@ -159,7 +159,7 @@ def test_locked_rebuild_that_differs_is_reported(forge: Forge, tmp_path: Path, c
     (app / "requirements.txt").write_text(f"stamp @ {forge.url('o/stamp.git', 'v1')}\n")
     assert _vendor(app, canary).returncode == 0
     lock_bytes = (app / "gitdeps.lock").read_bytes()
-    ran = _vendor(app, canary, "--locked")
+    ran = _vendor(app, canary, "--locked", "--no-cache")
     assert ran.returncode == 0, ran.output
     assert "differs from the locked one" in ran.stderr
     assert "its build backend is not reproducible" in ran.stderr

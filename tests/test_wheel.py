@@ -96,7 +96,7 @@ def test_the_same_commit_builds_the_same_bytes(
         app.mkdir()
         (app / "requirements.txt").write_text(f"repro @ {forge.url('o/repro.git')}\n")
         ran = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
+            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", "--no-cache",
             cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
         )  # fmt: skip
         assert ran.returncode == 0, ran.output

@@ -1,0 +1,165 @@
+"""The cache: built wheels by commit, and build environments by requirements.
+
+A built wheel depends only on (credential-free repository URL, commit,
+subdirectory, build settings), so it is kept under a hash of exactly that, never
+of anything secret. Entries appear atomically (written aside, then renamed into
+place); a per-entry file lock lets concurrent runs share one cache without
+corrupting it or doing the same work twice; a hit is checked against the
+wheel's recorded SHA-256 before use.
+
+Layout under the root (``--cache-dir``, ``$GITDEPS_CACHE_DIR``, or the user
+cache directory)::
+
+    wheels-v1/ab/abcdef.../<wheel file>   the backend's wheel, as built
+    wheels-v1/ab/abcdef.../sha256         its hash
+    envs-v1/<key>/                        an isolated build environment
+    locks/<key>.lock                      per-entry locks
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._filelock import exclusive
+from ._wheel import sha256_file
+
+__all__ = ["Cache", "CacheStats", "default_cache_dir"]
+
+logger = logging.getLogger("gitdeps")
+
+_WHEELS = "wheels-v1"
+_ENVS = "envs-v1"
+
+
+def default_cache_dir() -> Path:
+    """``$GITDEPS_CACHE_DIR``, else the platform's user cache directory."""
+    explicit = os.environ.get("GITDEPS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "gitdeps" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "gitdeps"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gitdeps"
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheStats:
+    root: Path
+    wheels: int
+    environments: int
+    bytes: int
+
+
+def _interpreter() -> str:
+    implementation = sys.implementation.name
+    return (
+        f"{implementation}-{sys.version_info[0]}.{sys.version_info[1]}-{sysconfig.get_platform()}"
+    )
+
+
+class Cache:
+    """A cache at ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- keys -----------------------------------------------------------------
+    @staticmethod
+    def wheel_key(url: str, commit: str, subdirectory: str, *, isolated: bool) -> str:
+        """The key of a built wheel. ``url`` must be credential-free."""
+        material = {
+            "url": url,
+            "commit": commit,
+            "subdirectory": subdirectory,
+            "isolated": isolated,
+            "interpreter": _interpreter(),
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    @staticmethod
+    def environment_key(requirements: list[str]) -> str:
+        material = {"requirements": sorted(requirements), "interpreter": _interpreter()}
+        digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        return digest[:24]
+
+    # -- locking --------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """Hold the entry ``key`` against other runs sharing this cache."""
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with exclusive(locks / f"{key}.lock"):
+            yield
+
+    # -- wheels ---------------------------------------------------------------
+    def _wheel_dir(self, key: str) -> Path:
+        return self.root / _WHEELS / key[:2] / key
+
+    def get_wheel(self, key: str) -> Path | None:
+        """The cached wheel for ``key`` if present and intact (call under :meth:`locked`)."""
+        entry = self._wheel_dir(key)
+        try:
+            recorded = (entry / "sha256").read_text().strip()
+            (wheel,) = entry.glob("*.whl")
+        except (FileNotFoundError, ValueError):
+            return None
+        if sha256_file(wheel) != recorded:
+            logger.warning(
+                "cache entry %s holds a wheel whose hash does not match what was stored; "
+                "discarding it and building again",
+                wheel.name,
+            )
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        return wheel
+
+    def put_wheel(self, key: str, wheel: Path) -> Path:
+        """Store ``wheel`` under ``key``; it appears whole or not at all."""
+        entry = self._wheel_dir(key)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=entry.parent))
+        try:
+            shutil.copy2(wheel, temp / wheel.name)
+            (temp / "sha256").write_text(sha256_file(wheel) + "\n")
+            if entry.exists():  # a stale, broken entry
+                shutil.rmtree(entry)
+            os.replace(temp, entry)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        return entry / wheel.name
+
+    # -- build environments ---------------------------------------------------
+    def environments(self) -> Path:
+        return self.root / _ENVS
+
+    # -- maintenance ----------------------------------------------------------
+    def stats(self) -> CacheStats:
+        wheels = list((self.root / _WHEELS).glob("*/*/*.whl"))
+        envs = [p for p in (self.root / _ENVS).glob("*") if (p / ".gitdeps-complete").exists()]
+        size = (
+            sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+            if self.root.exists()
+            else 0
+        )
+        return CacheStats(root=self.root, wheels=len(wheels), environments=len(envs), bytes=size)
+
+    def clean(self) -> CacheStats:
+        """Remove every entry; return what was there."""
+        before = self.stats()
+        for name in (_WHEELS, _ENVS, "locks"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        return before
