@@ -62,3 +62,16 @@ def demo(session: nox.Session) -> None:
     session.install(".", *_group("demo"))
     session.run("python", "-m", "tests.support.backends", str(BACKEND_WHEELS))
     session.run("python", "tests/demo.py", env={"GITDEPS_TEST_WHEELS": str(BACKEND_WHEELS)})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """gitdeps against pip and uv on generated private repositories (ratios from one run)."""
+    session.install(".", "uv", *_group("demo"))
+    session.run("python", "-m", "tests.support.backends", str(BACKEND_WHEELS))
+    session.run(
+        "python",
+        "tests/bench.py",
+        *session.posargs,
+        env={"GITDEPS_TEST_WHEELS": str(BACKEND_WHEELS)},
+    )

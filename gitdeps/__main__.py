@@ -11,8 +11,6 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyproject_hooks
-
 from . import __version__
 from ._cache import Cache, default_cache_dir
 from ._errors import GitDepsError
@@ -60,9 +58,10 @@ def _configure_logging(verbosity: int) -> None:
     root.setLevel(level)
     root.propagate = False
     # Build backends' warnings (re-emitted by pyproject_hooks) are build output:
-    # shown with -v, like the rest of it.
+    # shown with -v, like the rest of it. (Matched by name: importing
+    # pyproject_hooks here would slow every start-up.)
     warnings.filterwarnings(
-        "default" if verbosity > 0 else "ignore", category=pyproject_hooks.BuildBackendWarning
+        "default" if verbosity > 0 else "ignore", message=".*", module="pyproject_hooks.*"
     )
     logging.captureWarnings(True)
     py_warnings = logging.getLogger("py.warnings")

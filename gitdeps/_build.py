@@ -7,6 +7,7 @@ and no standard input. Output is shown with ``-v`` and quoted on failure.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ import pyproject_hooks
 
 from ._buildenv import BuildEnvironments
 from ._errors import BuildError
+from ._hook import DRIVER, backend_of, read_answer
 from ._subprocess import ProcessFailed, clean_environ, run
 
 __all__ = ["build_wheel"]
@@ -38,6 +40,11 @@ class _Runner:
         self._env.pop("PYTHONPATH", None)
         self.output: list[str] = []
 
+    def prefer_scripts_of(self, python: str) -> None:
+        """Put the build environment's scripts first on PATH, as PyPA build does."""
+        scripts = str(Path(python).parent)
+        self._env["PATH"] = scripts + os.pathsep + self._env.get("PATH", "")
+
     def __call__(
         self,
         cmd: Sequence[str],
@@ -50,6 +57,50 @@ class _Runner:
         except ProcessFailed as exc:
             self.output.append(exc.output)
             raise
+
+
+def _check_installed(requires: list[str], what: str) -> None:
+    missing = sorted({" -> ".join(chain) for r in requires for chain in build.check_dependency(r)})
+    if missing:
+        raise BuildError(
+            f"{what}: --no-build-isolation needs these build requirements installed: "
+            f"{', '.join(missing)}; install them, or drop --no-build-isolation"
+        )
+
+
+def _one_process_build(
+    runner: _Runner, python: str, source: Path, outdir: Path, what: str
+) -> Path | None:
+    """Build with one backend process when the backend wants no extra requirements.
+
+    Returns None when it does (the caller then takes PyPA build's general path).
+    """
+    backend, backend_path = backend_of(source)
+    with tempfile.TemporaryDirectory(dir=outdir) as scratch:
+        answer = Path(scratch) / "answer.json"
+        wheels = Path(scratch) / "wheels"
+        wheels.mkdir()
+        command = [python, "-c", DRIVER, str(source), str(wheels), backend]
+        command += [json.dumps(backend_path), str(answer)]
+        try:
+            runner(command, cwd=str(source))
+        except ProcessFailed:
+            raise BuildError(
+                f"{what}: the build backend failed ({backend}); its output ends with:\n"
+                + _tail(runner)
+            ) from None
+        requires, wheel, unavailable = read_answer(answer)
+        if unavailable:
+            raise BuildError(
+                f"{what}: the build backend could not be imported ({backend}: {unavailable}); "
+                "check build-system in pyproject.toml"
+            )
+        if wheel is None:
+            logger.debug("%s: the backend asks for %s too", what, ", ".join(requires))
+            return None
+        final = outdir / wheel
+        os.replace(wheels / wheel, final)
+        return final
 
 
 def _tail(runner: _Runner, lines: int = 15) -> str:
@@ -78,9 +129,18 @@ def build_wheel(
         )
     runner = _Runner(source_date_epoch)
     try:
-        probe = build.ProjectBuilder(source, python_executable=sys.executable)
+        probe = build.ProjectBuilder(source, python_executable=sys.executable)  # validates
         requires = sorted(probe.build_system_requires)
-        python = sys.executable if environments is None else str(environments.python_for(requires))
+        if environments is None:
+            _check_installed(requires, what)
+            python = sys.executable
+        else:
+            python = str(environments.python_for(requires))
+            runner.prefer_scripts_of(python)
+        outdir.mkdir(parents=True, exist_ok=True)
+        built = _one_process_build(runner, python, source, outdir, what)
+        if built is not None:
+            return built
         builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
         dynamic = sorted(builder.get_requires_for_build("wheel") - set(requires))
         if environments is None:
@@ -94,7 +154,6 @@ def build_wheel(
             # The backend asked for more; an environment with both, shared likewise.
             python = str(environments.python_for([*requires, *dynamic]))
             builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
-        outdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=outdir) as scratch:
             built = Path(builder.build("wheel", scratch))
             final = outdir / built.name

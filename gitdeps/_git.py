@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dulwich.client import (
@@ -23,13 +23,14 @@ from dulwich.client import (
     default_urllib3_manager,
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
-from dulwich.objects import ObjectID
-from dulwich.repo import Repo
 
 from ._auth import Credential, Credentials, token_variable
 from ._errors import AuthError, FetchError
 from ._giturl import GitURL
 from ._secret import redact
+
+if TYPE_CHECKING:
+    from dulwich.repo import Repo
 
 __all__ = ["RemoteRefs", "Resolved", "fetch_commit", "list_refs", "resolve_ref"]
 
@@ -241,6 +242,8 @@ def fetch_commit(
     progress: Callable[[bytes], None] | None = None,
 ) -> Repo:
     """Fetch ``commit`` alone (depth 1) into a new bare repository at ``repo_dir``."""
+    from dulwich.repo import Repo
+
     repo = Repo.init_bare(str(repo_dir), mkdir=True)
     want = commit.encode("ascii")
 
@@ -276,6 +279,8 @@ def _fetch_into(
     with _errors(url, credentials, "fetch from", commit=commit) as credential:
         client, path = _client(url, credential)
         client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+    from dulwich.objects import ObjectID
+
     if ObjectID(commit.encode("ascii")) not in repo.object_store:
         raise FetchError(
             f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "

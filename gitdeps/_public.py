@@ -14,11 +14,14 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging import tags
 from packaging.utils import parse_wheel_filename
 
 from ._errors import BuildError, GitDepsError
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 from ._subprocess import ProcessFailed, clean_environ, run
 
 __all__ = ["Target", "download_closure"]
@@ -56,7 +59,9 @@ class Target:
             options += ["--abi", abi]
         return options
 
-    def supported(self) -> set[tags.Tag]:
+    def supported(self) -> set[Tag]:
+        from packaging import tags
+
         if not self.foreign:
             return set(tags.sys_tags())
         version = self.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}"

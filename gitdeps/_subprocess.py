@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 
 from ._secret import holds_secret, redact
@@ -69,7 +70,7 @@ def run(
     cwd: str | os.PathLike[str] | None = None,
 ) -> str:
     """Run ``command``; return its combined output, or raise :class:`ProcessFailed`."""
-    logger.debug("running %s", redact(" ".join(str(c) for c in command)))
+    started = time.monotonic()
     proc = subprocess.run(
         list(command),
         cwd=cwd,
@@ -80,6 +81,12 @@ def run(
         check=False,
     )
     output = redact(proc.stdout.decode("utf-8", "replace"))
+    logger.debug(
+        "ran %s (%.2f s, exit %d)",
+        redact(" ".join(str(c) for c in command))[:300],
+        time.monotonic() - started,
+        proc.returncode,
+    )
     if output.strip():
         logger.debug("%s", output.rstrip())
     if proc.returncode:

@@ -20,23 +20,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from ._auth import Credentials
-from ._build import build_wheel
 from ._buildenv import BuildEnvironments
 from ._cache import Cache, default_cache_dir
-from ._checkout import Checkout, checkout
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import atomic_write
-from ._git import RemoteRefs, fetch_commit, list_refs, resolve_ref
+from ._git import RemoteRefs, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._output import Pin, render_closure, render_requirements
-from ._public import Target, check_installable, download_closure
+from ._public import Target, check_installable
 from ._requirements import (
     GitRequirement,
     ParsedRequirements,
@@ -45,12 +43,20 @@ from ._requirements import (
 )
 from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
 
+if TYPE_CHECKING:
+    from ._checkout import Checkout
+
+# Fetching, checking out and building are imported where they happen: a warm
+# run (everything cached) never needs dulwich's object store, build or
+# pyproject_hooks, and start-up time is most of what it costs.
+
 __all__ = ["VendorResult", "VendoredWheel", "vendor"]
 
 logger = logging.getLogger("gitdeps")
 progress = logging.getLogger("gitdeps.progress")
 
 T = TypeVar("T")
+_NETWORK_THREADS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +141,7 @@ class _Run:
         upgrade_packages: frozenset[str],
         environments: BuildEnvironments | None,
         cache: Cache | None,
+        jobs: int,
     ) -> None:
         self.scratch = scratch
         self.cache = cache
@@ -150,6 +157,7 @@ class _Run:
         self._refs = _Once()
         self._fetches = _Once()
         self._builds = _Once()
+        self._build_slots = threading.Semaphore(jobs)
 
     # -- one requirement ------------------------------------------------------
     def process(self, requirement: GitRequirement) -> list[GitRequirement]:
@@ -245,6 +253,9 @@ class _Run:
 
     def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
+            from ._checkout import checkout
+            from ._git import fetch_commit
+
             started = time.monotonic()
             where = Path(tempfile.mkdtemp(dir=self.scratch / "src"))
             repo = fetch_commit(url, commit, self.credentials, where / "repo.git")
@@ -291,6 +302,8 @@ class _Run:
         return _Built(wheel=wheel, info=info, children=tuple(children))
 
     def _build_fresh(self, node: _Node, label: str, what: str) -> Path:
+        from ._build import build_wheel
+
         url = node.requirement.url
         tree = self._checkout(url, node.commit, label)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
@@ -308,22 +321,24 @@ class _Run:
                 what,
                 ", ".join(inside),
             )
-        started = time.monotonic()
         out = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
-        wheel = build_wheel(
-            source,
-            out,
-            what=what,
-            environments=self.environments,
-            source_date_epoch=tree.commit_time,
-        )
+        with self._build_slots:  # builds are CPU-bound: at most --jobs at once
+            started = time.monotonic()
+            wheel = build_wheel(
+                source,
+                out,
+                what=what,
+                environments=self.environments,
+                source_date_epoch=tree.commit_time,
+            )
         progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
         return wheel
 
     # -- the whole graph ------------------------------------------------------
-    def run(self, top: Sequence[GitRequirement], jobs: int) -> dict[GitRequirement, _Node]:
+    def run(self, top: Sequence[GitRequirement]) -> dict[GitRequirement, _Node]:
         roots: dict[GitRequirement, Future[list[GitRequirement]]] = {}
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="gitdeps") as pool:
+        # Threads wait on the network most of the time; builds take a slot each.
+        with ThreadPoolExecutor(max_workers=_NETWORK_THREADS, thread_name_prefix="gitdeps") as pool:
             pending: set[Future[list[GitRequirement]]] = set()
             for requirement in top:
                 future = pool.submit(self.process, requirement)
@@ -409,7 +424,7 @@ def vendor(
         raise LockError(
             f"--locked: the lock {lock_path} does not exist; run without --locked first"
         )
-    jobs = jobs or min(8, (os.cpu_count() or 1) + 2)
+    jobs = jobs or os.cpu_count() or 1
 
     with tempfile.TemporaryDirectory(prefix="gitdeps-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -435,8 +450,9 @@ def vendor(
             upgrade_packages=frozenset(canonicalize_name(n) for n in upgrade_packages),
             environments=environments,
             cache=cache,
+            jobs=jobs,
         )
-        top_nodes = run.run(parsed.git, jobs)
+        top_nodes = run.run(parsed.git)
         return _write_outputs(
             run,
             parsed=parsed,
@@ -615,6 +631,8 @@ def _public_closure(
             ),
             encoding="utf-8",
         )
+        from ._public import download_closure
+
         progress.info("public dependencies: resolving with pip for %s", target.describe())
         files = download_closure(probe, staging, target=target)
     pins: dict[tuple[str, str], Pin] = {}

@@ -209,3 +209,24 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert "-r/--requirement" in ran.stderr
     ran = run_gitdeps("vendor", "-r", "x", "-o", "w", "--locked", "--upgrade", cwd=tmp_path)
     assert ran.returncode == 2 and "not allowed with argument" in ran.stderr
+
+
+def test_a_backend_that_cannot_be_imported_is_named(baseline: Baseline, tmp_path: Path) -> None:
+    root = baseline.server.root
+    commit_files(
+        make_repo(root, "o/nobackend.git"),
+        {
+            "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "no_such_backend"\n'
+            '[project]\nname = "nb"\nversion = "1"\n'
+        },
+        work=tmp_path / "w",
+    )
+    app = baseline.copy(tmp_path / "app")
+    (app / "requirements.txt").write_text(f"nb @ git+{baseline.server.url}/o/nobackend.git\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wheelhouse",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": baseline.token},
+    )  # fmt: skip
+    assert ran.returncode == 6, ran.output
+    assert "could not be imported (no_such_backend: ModuleNotFoundError" in ran.stderr
+    assert "Traceback" not in ran.stderr

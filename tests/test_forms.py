@@ -125,3 +125,26 @@ def test_dependency_cycles_and_diamonds_build_each_package_once(
     python = fresh_venv(tmp_path / "venv")
     assert pip_install(python, "-r", "wh/requirements.txt", cwd=app).returncode == 0
     assert run_python(python, "import ping, pong, base; print('ok')", cwd=tmp_path).strip() == "ok"
+
+
+def test_backend_asking_for_more_requirements_gets_them_isolated(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    setup = (
+        "import sys, setuptools\n"
+        "if 'egg_info' not in sys.argv and 'bdist_wheel' in sys.argv:\n"
+        "    import flit_core  # provided only because setup_requires asked for it\n"
+        "setuptools.setup(name='needy', version='1.0', py_modules=['needy'],\n"
+        "                 setup_requires=['flit_core>=3.9,<4'])\n"
+    )
+    forge.push("o/needy.git", {"setup.py": setup, "needy.py": "X = 1\n"})
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"needy @ {forge.url('o/needy.git')}\n")
+    ran = run_gitdeps(
+        "-v", "vendor", "-r", "requirements.txt", "-o", "wh",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert "the backend asks for flit_core" in ran.stderr
+    assert list((app / "wh").glob("needy-1.0+g*.whl"))

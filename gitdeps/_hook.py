@@ -1,0 +1,68 @@
+"""One backend process per build, where PEP 517 allows it.
+
+``pyproject_hooks`` starts a new interpreter for every hook, and importing a
+backend (setuptools above all) is most of a hook's cost. The driver below asks
+``get_requires_for_build_wheel`` and, when the backend wants nothing beyond
+``build-system.requires`` (what modern setuptools, hatchling and flit_core
+answer), calls ``build_wheel`` in the same process. Otherwise it returns the
+extra requirements and the caller takes the general path through PyPA build.
+
+It runs in the build environment's interpreter, which has nothing of gitdeps,
+so it is plain source handed to ``python -c``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["DRIVER", "backend_of"]
+
+_LEGACY = "setuptools.build_meta:__legacy__"
+
+DRIVER = r"""
+import importlib, json, os, sys
+source, outdir, backend, backend_path, result = sys.argv[1:6]
+paths = [os.path.join(source, p) for p in json.loads(backend_path)]
+sys.path[:0] = paths
+module, _, attr = backend.partition(":")
+try:
+    obj = importlib.import_module(module)
+    for part in filter(None, attr.split(".")):
+        obj = getattr(obj, part)
+except (ImportError, AttributeError) as exc:
+    with open(result, "w") as f:
+        json.dump({"requires": [], "unavailable": f"{type(exc).__name__}: {exc}"}, f)
+    sys.exit(0)
+hook = getattr(obj, "get_requires_for_build_wheel", None)
+requires = list(hook(None)) if hook is not None else []
+answer = {"requires": requires}
+if not requires:
+    answer["wheel"] = obj.build_wheel(outdir, None, None)
+with open(result, "w") as f:
+    json.dump(answer, f)
+"""
+
+
+def backend_of(source: Path) -> tuple[str, list[str]]:
+    """The ``build-backend`` and ``backend-path`` of a project (PEP 517 defaults)."""
+    try:
+        data = tomllib.loads((source / "pyproject.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return _LEGACY, []
+    table = data.get("build-system", {})
+    if "build-backend" not in table:
+        return _LEGACY, []
+    return str(table["build-backend"]), [str(p) for p in table.get("backend-path", [])]
+
+
+def read_answer(path: Path) -> tuple[list[str], str | None, str | None]:
+    """(extra requirements, the wheel's file name, why the backend could not be imported)."""
+    answer = json.loads(path.read_text(encoding="utf-8"))
+    return [str(r) for r in answer["requires"]], answer.get("wheel"), answer.get("unavailable")

@@ -1,0 +1,186 @@
+"""Benchmark: gitdeps against ``pip wheel`` and ``uv pip install --target``, in one run.
+
+``nox -s bench`` (or ``nox -s bench -- --packages 50``). Everything is on
+127.0.0.1: N private repositories with history and a large deleted blob,
+three build backends, served by ``git http-backend`` behind a token check;
+the backends come from a loopback index for every tool; each tool gets its own
+empty cache for the cold run and keeps it for the warm one.
+
+Reports wall time and peak memory (the largest single process of the tool's
+process tree), and the ratios, from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support import backends
+from tests.support.gitserver import GitServer, git, make_repo
+from tests.support.index import serve_index
+from tests.support.projects import project
+
+BACKENDS = ("setuptools", "hatchling", "flit_core")
+
+# Runs a command and reports its wall time and the peak RSS of its largest descendant.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": elapsed, "peak_kb": peak, "rc": proc.returncode,
+                  "tail": (proc.stdout + proc.stderr)[-2000:]}))
+"""
+
+
+def make_repos(root: Path, count: int, work: Path) -> list[str]:
+    names = []
+    blob = os.urandom(4 << 20)  # committed once, deleted later: history weight
+    for index in range(count):
+        name = f"bench-pkg-{index:02d}"
+        bare = make_repo(root, f"org/{name}.git")
+        tree = work / name
+        git(work, "clone", "-q", str(bare), str(tree))
+        for commit in range(12):
+            files = project(name, f"1.0.{commit}", backend=BACKENDS[index % 3])
+            for rel, text in files.items():
+                target = tree / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+            (tree / "history.txt").write_text("x" * 4096 * (commit + 1))
+            if commit == 3:
+                (tree / "data.bin").write_bytes(blob + name.encode())
+            if commit == 6:
+                (tree / "data.bin").unlink()
+            git(tree, "add", "-A", ".")
+            git(tree, "commit", "-q", "-m", f"change {commit}")
+        git(tree, "tag", "v1.0")
+        git(tree, "push", "-q", "origin", "HEAD:refs/heads/main", "refs/tags/v1.0")
+        names.append(name)
+    return names
+
+
+def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        cwd=cwd, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{command[0]} failed:\n{result['tail']}")
+    return {"seconds": result["seconds"], "peak_mb": result["peak_kb"] / 1024}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--packages", type=int, default=10)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    uv = shutil.which("uv")
+    token = "bench-" + secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="gitdeps-bench-") as temp:
+        root = Path(temp)
+        index_dir = root / "index"
+        index_dir.mkdir()
+        for wheel in backends.ensure(backends.wheels_dir()).glob("*.whl"):
+            shutil.copy(wheel, index_dir)
+        (root / "work").mkdir()
+        print(f"generating {args.packages} repositories with history ...", flush=True)
+        names = make_repos(root / "git", args.packages, root / "work")
+
+        with GitServer(root / "git", token=token) as server, serve_index(index_dir) as index:
+            host = f"127.0.0.1:{server.port}"
+            plain = "".join(f"{n} @ git+http://{host}/org/{n}.git@v1.0\n" for n in names)
+            with_token = "".join(
+                f"{n} @ git+http://x:{token}@{host}/org/{n}.git@v1.0\n" for n in names
+            )
+            base_env = {
+                "PATH": os.environ["PATH"],
+                "HOME": str(root / "home"),
+                "PIP_CONFIG_FILE": os.devnull,
+                "PIP_INDEX_URL": index,
+                "UV_INDEX_URL": index,
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_CONFIG_NOSYSTEM": "1",
+            }
+            tools: dict[str, tuple[list[str], str, dict[str, str]]] = {
+                "gitdeps": (
+                    [sys.executable, "-m", "gitdeps", "-q", "vendor", "-r", "requirements.txt",
+                     "-o", "out", "--lock", "gitdeps.lock"],
+                    plain,
+                    {"GITDEPS_TOKEN_127_0_0_1": token, "GITDEPS_CACHE_DIR": str(root / "cache-gitdeps")},
+                ),
+                "pip wheel": (
+                    [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "out",
+                     "-r", "requirements.txt"],
+                    with_token,
+                    {"PIP_CACHE_DIR": str(root / "cache-pip")},
+                ),
+            }  # fmt: skip
+            if uv:
+                tools["uv pip install --target"] = (
+                    [uv, "pip", "install", "-q", "--no-deps", "--target", "out",
+                     "--python", sys.executable, "-r", "requirements.txt"],
+                    with_token,
+                    {"UV_CACHE_DIR": str(root / "cache-uv")},
+                )  # fmt: skip
+            results: dict[str, dict[str, dict[str, float]]] = {}
+            for tool, (command, requirements, extra) in tools.items():
+                work = root / "runs" / tool.split()[0]
+                work.mkdir(parents=True)
+                (work / "requirements.txt").write_text(requirements)
+                env = {**base_env, **extra}
+                runs: dict[str, dict[str, float]] = {}
+                print(f"{tool}: cold ...", flush=True)
+                runs["cold"] = measure(command, cwd=work, env=env)
+                shutil.rmtree(work / "out", ignore_errors=True)
+                (work / "gitdeps.lock").unlink(missing_ok=True)  # refs are checked again
+                print(f"{tool}: warm ...", flush=True)
+                runs["warm"] = measure(command, cwd=work, env=env)
+                if tool == "gitdeps":
+                    shutil.rmtree(work / "out", ignore_errors=True)
+                    print(f"{tool}: locked ...", flush=True)
+                    runs["locked"] = measure([*command, "--locked"], cwd=work, env=env)
+                results[tool] = runs
+
+    report(results, args.packages)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def report(results: dict[str, dict[str, dict[str, float]]], packages: int) -> None:
+    print(f"\n{packages} private packages, 2-core machine, loopback git server and index\n")
+    print(f"{'tool':<26}{'cold s':>9}{'warm s':>9}{'locked s':>10}{'peak MB':>9}")
+    for tool, runs in results.items():
+        locked = f"{runs['locked']['seconds']:.2f}" if "locked" in runs else "-"
+        peak = max(r["peak_mb"] for r in runs.values())
+        print(
+            f"{tool:<26}{runs['cold']['seconds']:>9.2f}{runs['warm']['seconds']:>9.2f}"
+            f"{locked:>10}{peak:>9.0f}"
+        )
+    ours = results["gitdeps"]
+    print()
+    for tool, runs in results.items():
+        if tool == "gitdeps":
+            continue
+        cold = runs["cold"]["seconds"] / ours["cold"]["seconds"]
+        warm = runs["warm"]["seconds"] / ours["warm"]["seconds"]
+        print(f"gitdeps vs {tool}: {cold:.1f}x faster cold, {warm:.1f}x faster warm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
