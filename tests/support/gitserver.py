@@ -81,6 +81,10 @@ class GitServer:
                 server._handle(self)
 
         class Server(ThreadingHTTPServer):
+            # socketserver's default backlog of 5 drops connections when a client
+            # opens many at once, and TCP retries only after a second.
+            request_queue_size = 128
+
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a client hanging up early is not the server's problem
 
