@@ -12,6 +12,7 @@ from ._errors import (
     RequirementError,
     UnsafeRepositoryError,
 )
+from ._prebuild import prebuild
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
 
@@ -29,6 +30,7 @@ __all__ = [
     "VendorResult",
     "VendoredWheel",
     "__version__",
+    "prebuild",
     "redact",
     "vendor",
 ]

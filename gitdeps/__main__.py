@@ -6,14 +6,17 @@ import argparse
 import logging
 import os
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from ._authcheck import check_auth
 from ._cache import Cache, default_cache_dir
-from ._errors import GitDepsError
+from ._errors import AuthError, GitDepsError
+from ._prebuild import prebuild
 from ._secret import redact
 from ._vendor import VendorResult, vendor
 
@@ -64,6 +67,11 @@ def _configure_logging(verbosity: int) -> None:
         "default" if verbosity > 0 else "ignore", message=".*", module="pyproject_hooks.*"
     )
     logging.captureWarnings(True)
+    # azure-identity explains its failures at length; gitdeps says it in one line.
+    azure = logging.getLogger("azure")
+    azure.handlers[:] = [handler]
+    azure.setLevel(logging.DEBUG if verbosity >= 2 else logging.CRITICAL)
+    azure.propagate = False
     py_warnings = logging.getLogger("py.warnings")
     py_warnings.handlers[:] = [handler]
     py_warnings.propagate = False
@@ -166,10 +174,49 @@ def make_parser() -> argparse.ArgumentParser:
         "when it is installed, else pip; or $GITDEPS_INSTALLER)",
     )  # fmt: skip
     _cache_options(v)
+    _config_option(v)
     v.add_argument(
         "--no-cache", dest="use_cache", action="store_false",
         help="neither read nor write the cache of built wheels and build environments",
     )  # fmt: skip
+
+    p = commands.add_parser(
+        "prebuild",
+        help="the pre-build hook: vendor the app's requirements.txt in place (Oryx)",
+        description="Run in the app root, e.g. as Oryx's PRE_BUILD_COMMAND on Azure Functions "
+        "(remote build) or App Service: vendors requirements.txt (or "
+        "$CUSTOM_REQUIREMENTSTXT_PATH) into .gitdeps/wheelhouse and rewrites the file in place, "
+        "keeping the original as requirements.gitdeps-original.txt, so the build's own pip "
+        "install needs no git credential. Running it twice is harmless.",
+    )
+    p.add_argument(
+        "--app-dir", type=Path, default=Path(), metavar="DIR", help="the app root (default: .)"
+    )
+    p.add_argument(
+        "-r", "--requirement", dest="requirements", metavar="FILE",
+        help="the requirements file, relative to the app root (default: "
+        "$CUSTOM_REQUIREMENTSTXT_PATH, else requirements.txt)",
+    )  # fmt: skip
+    p.add_argument("--locked", action="store_true", help="use exactly the commits in gitdeps.lock")
+    p.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="builds at once (default: CPU count)"
+    )
+    p.add_argument("--no-cache", dest="use_cache", action="store_false", help="bypass the cache")
+    _config_option(p)
+
+    a = commands.add_parser(
+        "auth",
+        help="check the credentials for every git host in the requirements",
+        description="For each git host in the requirements: which provider answers, when its "
+        "token expires (where known), and whether the host accepts it (one ls-remote). Prints "
+        "no secret. Exits 4 when a host does not accept what gitdeps would send.",
+    )
+    a.add_argument("action", choices=("check",), help="check: ask each host once")
+    a.add_argument(
+        "-r", "--requirement", dest="requirements", action="append", metavar="FILE",
+        help="a requirements file (repeatable; default: requirements.txt)",
+    )  # fmt: skip
+    _config_option(a)
 
     c = commands.add_parser(
         "cache",
@@ -184,11 +231,51 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE",
+        help="credential providers per host (default: gitdeps.toml, else [tool.gitdeps] in "
+        "pyproject.toml, in the working directory)",
+    )  # fmt: skip
+
+
 def _cache_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir", type=Path, metavar="DIR",
         help="the cache (default: $GITDEPS_CACHE_DIR, else the user cache directory)",
     )  # fmt: skip
+
+
+def _prebuild(args: argparse.Namespace) -> int:
+    result = prebuild(
+        app_dir=args.app_dir,
+        requirements=args.requirements,
+        locked=args.locked,
+        jobs=args.jobs,
+        use_cache=args.use_cache,
+        config=args.config,
+    )
+    if result is not None:
+        _summary(result, quiet=args.quiet)
+    return EXIT_OK
+
+
+def _auth(args: argparse.Namespace) -> int:
+    reports = check_auth(args.requirements or ["requirements.txt"], config=args.config)
+    if not reports:
+        sys.stdout.write("no git hosts in the requirements\n")
+        return EXIT_OK
+    for report in reports:
+        who = report.source or "no credential (anonymous)"
+        when = ""
+        if report.expires_on is not None:
+            minutes = (report.expires_on - time.time()) / 60
+            when = f", expires in {minutes:.0f} min"
+        verdict = "accepted" if report.accepted else "NOT accepted"
+        sys.stdout.write(f"{report.host}: {who}{when}: {verdict} ({report.repository})\n")
+        if not report.accepted:
+            sys.stdout.write(f"  {redact(report.detail)}\n")
+    return EXIT_OK if all(r.accepted for r in reports) else AuthError.exit_code
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -226,6 +313,7 @@ def _vendor(args: argparse.Namespace) -> int:
         installer=args.installer,
         cache_dir=args.cache_dir,
         use_cache=args.use_cache,
+        config=args.config,
     )
     _summary(result, quiet=args.quiet)
     return EXIT_OK
@@ -252,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = -1 if args.quiet else args.verbose
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
-    commands = {"vendor": _vendor, "cache": _cache}
+    commands = {"vendor": _vendor, "prebuild": _prebuild, "auth": _auth, "cache": _cache}
     try:
         return commands[args.command](args)
     except GitDepsError as exc:

@@ -23,6 +23,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+from ._config import Config, HostConfig
+from ._errors import AuthError
 from ._giturl import EmbeddedCredential, GitURL, host_env_key
 from ._secret import Secret
 
@@ -82,8 +84,9 @@ class Credential:
     host: str
     token: Secret
     source: str  # names where it came from, never what it is
-    username: str | None = None  # None sends ``Authorization: Bearer``
+    username: str | None = None
     scheme: Literal["basic", "bearer"] = "basic"
+    expires_on: float | None = None  # seconds since the epoch, when the provider says
 
     def authorization(self) -> str:
         if self.scheme == "bearer":
@@ -93,14 +96,16 @@ class Credential:
 
 
 class Credentials:
-    """The credentials of one run: asked lazily, once per host, thread-safe."""
+    """The credentials of one run: asked lazily, once per host (again if they expire)."""
 
     def __init__(
         self,
         embedded: Iterable[EmbeddedCredential] = (),
         environ: Mapping[str, str] | None = None,
+        config: Config | None = None,
     ) -> None:
         self._environ = os.environ if environ is None else environ
+        self._config = config or Config()
         self._embedded: dict[str, EmbeddedCredential] = {}
         self._cache: dict[str, Credential | None] = {}
         self._lock = threading.Lock()
@@ -121,12 +126,17 @@ class Credentials:
             self._cache.pop(credential.host, None)
 
     def for_url(self, url: GitURL) -> Credential | None:
+        from ._providers import expired
+
         host = url.host
         with self._lock:
-            if host not in self._cache:
-                found = self._find(host)
+            cached = self._cache.get(host)
+            if host not in self._cache or (cached is not None and expired(cached)):
+                found = self._find(host, url)
                 if found is not None:
-                    logger.debug("credential for %s: %s", host, found.source)
+                    logger.debug("credential for %s: from %s", host, found.source)
+                else:
+                    logger.debug("credential for %s: none found", host)
                 self._cache[host] = found
             return self._cache[host]
 
@@ -134,9 +144,40 @@ class Credentials:
         """What to do when ``url``'s host wants a credential we do not have."""
         kind = host_kind(url.host)
         names = [token_variable(url.host)] + [name for name, _ in _CI_VARIABLES[kind]]
-        return "set " + " or ".join(names)
+        configured = self._config.for_host(url.host)
+        if configured is not None and configured.provider != "env":
+            return f"the {configured.provider} provider configured for {url.host} found nothing"
+        return (
+            "set " + " or ".join(names) + f", or configure a provider for {url.host} in "
+            "gitdeps.toml"
+        )
 
-    def _find(self, host: str) -> Credential | None:
+    def _find(self, host: str, url: GitURL) -> Credential | None:
+        from . import _providers
+
+        configured = self._config.for_host(host)
+        if configured is not None:
+            found: Credential | None
+            if configured.provider == "azure-identity":
+                found = _providers.azure_identity(host, configured)
+            elif configured.provider == "git-credential":
+                found = _providers.git_credential(host, configured, path=url.path.lstrip("/"))
+            elif configured.provider == "netrc":
+                found = _providers.from_netrc(host, configured)
+            else:
+                found = self._from_environment(host)
+            return _apply(found, configured)
+        found = self._from_environment(host) or self._from_url(host)
+        if found is None:
+            found = _providers.git_credential(host, None) or _providers.from_netrc(host, None)
+        if found is None and host_kind(host) is HostKind.AZURE_DEVOPS:
+            try:
+                found = _providers.azure_identity(host, None)
+            except AuthError as exc:
+                logger.debug("%s", exc)
+        return found
+
+    def _from_environment(self, host: str) -> Credential | None:
         kind = host_kind(host)
         variable = token_variable(host)
         value = self._environ.get(variable, "")
@@ -150,12 +191,27 @@ class Credentials:
             if value:
                 scheme: Literal["basic", "bearer"] = "bearer" if ci_user is None else "basic"
                 return Credential(host, Secret(value), source=name, username=ci_user, scheme=scheme)
-        embedded = self._embedded.get(host)
-        if embedded is not None:
-            return Credential(
-                host,
-                embedded.token,
-                source="a credential in a requirement URL",
-                username=embedded.username or _USERNAMES[kind],
-            )
         return None
+
+    def _from_url(self, host: str) -> Credential | None:
+        embedded = self._embedded.get(host)
+        if embedded is None:
+            return None
+        return Credential(
+            host,
+            embedded.token,
+            source="a credential in a requirement URL",
+            username=embedded.username or _USERNAMES[host_kind(host)],
+        )
+
+
+def _apply(found: Credential | None, configured: HostConfig) -> Credential | None:
+    """The configuration's user name and scheme, where it sets them."""
+    if found is None:
+        return None
+    changes: dict[str, object] = {}
+    if configured.username:
+        changes["username"] = configured.username
+    if configured.scheme:
+        changes["scheme"] = configured.scheme
+    return dataclasses.replace(found, **changes) if changes else found  # type: ignore[arg-type]

@@ -17,7 +17,9 @@ from packaging.utils import canonicalize_name
 
 from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
 
-__all__ = ["Pin", "render_closure", "render_requirements"]
+__all__ = ["HEADER", "Pin", "render_closure", "render_requirements"]
+
+HEADER = "# Written by gitdeps from "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +38,7 @@ def _relative(target: Path, start: Path) -> str:
     except ValueError:  # another drive on Windows
         return target.as_posix()
     rel = Path(rel).as_posix()
-    return rel if rel.startswith(".") else f"./{rel}"
+    return rel if rel in (".", "..") or rel.startswith("../") else f"./{rel}"
 
 
 def _requirement_text(name: str, extras: Sequence[str], version: str, marker: str | None) -> str:
@@ -47,9 +49,7 @@ def _requirement_text(name: str, extras: Sequence[str], version: str, marker: st
 def _header(output: Path, sources: Sequence[Path]) -> list[str]:
     base = output.parent.resolve()
     return [
-        "# Written by gitdeps from "
-        + ", ".join(_relative(s.resolve(), base) for s in sources)
-        + ".",
+        HEADER + ", ".join(_relative(s.resolve(), base) for s in sources) + ".",
         "# Private packages are pinned to the wheels vendored beside this file; install with",
         "#   pip install -r <this file>",
     ]

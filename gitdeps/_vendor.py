@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from ._auth import Credentials
 from ._buildenv import BuildEnvironments
 from ._cache import Cache, default_cache_dir
+from ._config import load_config
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import atomic_write
 from ._git import RemoteRefs, list_refs, resolve_ref
@@ -387,6 +388,8 @@ def vendor(
     installer: str = "auto",
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    config: str | os.PathLike[str] | None = None,
+    config_root: str | os.PathLike[str] | None = None,
 ) -> VendorResult:
     """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
 
@@ -418,6 +421,10 @@ def vendor(
     lock_path = Path(lock) if lock is not None else None
     if locked and lock_path is None:
         raise LockError("--locked needs --lock FILE")
+    settings = load_config(
+        Path(config) if config is not None else None,
+        root=Path(config_root) if config_root is not None else None,
+    )
     parsed = parse_requirement_files(sources)
     previous = read_lock(lock_path) if lock_path is not None else None
     if locked and previous is None:
@@ -443,7 +450,7 @@ def vendor(
         )
         run = _Run(
             scratch=scratch,
-            credentials=Credentials(parsed.credentials),
+            credentials=Credentials(parsed.credentials, config=settings),
             lock=None if upgrade else previous,
             lock_path=lock_path,
             locked=locked,

@@ -1,0 +1,123 @@
+"""Configuration: ``gitdeps.toml``, or ``[tool.gitdeps]`` in ``pyproject.toml``.
+
+Only credential providers are configured here, per host::
+
+    [hosts."dev.azure.com"]
+    provider = "azure-identity"        # env, azure-identity, git-credential, netrc
+    credential = "managed-identity"    # azure-identity: default, managed-identity,
+                                       #   workload-identity, azure-cli, environment
+    client-id = "00000000-..."         # a user-assigned managed identity
+
+    [hosts."github.com"]
+    provider = "env"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import GitDepsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["PROVIDERS", "Config", "ConfigError", "HostConfig", "load_config"]
+
+PROVIDERS = ("env", "azure-identity", "git-credential", "netrc")
+AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
+
+
+class ConfigError(GitDepsError):
+    """The configuration file cannot be used."""
+
+    exit_code = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class HostConfig:
+    provider: str
+    credential: str = "default"  # which azure-identity credential
+    client_id: str | None = None
+    username: str | None = None
+    scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    hosts: Mapping[str, HostConfig] = dataclasses.field(default_factory=dict)
+    source: str | None = None
+
+    def for_host(self, host: str) -> HostConfig | None:
+        return self.hosts.get(host.lower())
+
+
+def load_config(path: Path | None = None, *, root: Path | None = None) -> Config:
+    """``path`` if given; else ``gitdeps.toml``, else ``pyproject.toml``'s ``[tool.gitdeps]``
+    in ``root`` (default: the working directory); else an empty configuration."""
+    if path is not None:
+        return _parse(path, _read(path, required=True), table=None)
+    root = root or Path()
+    own = root / "gitdeps.toml"
+    if own.is_file():
+        return _parse(own, _read(own, required=True), table=None)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read(pyproject, required=False)
+        tool = data.get("tool", {}).get("gitdeps")
+        if isinstance(tool, dict):
+            return _parse(pyproject, tool, table="tool.gitdeps")
+    return Config()
+
+
+def _read(path: Path, *, required: bool) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return data
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: configuration file not found; check --config") from None
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
+    where = f"{path} [{table}]" if table else str(path)
+    hosts = data.get("hosts", {})
+    if not isinstance(hosts, dict):
+        raise ConfigError(f"{where}: 'hosts' must be a table of host names")
+    parsed: dict[str, HostConfig] = {}
+    for host, entry in hosts.items():
+        label = f'{where}: [hosts."{host}"]'
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label} must be a table")
+        unknown = set(entry) - {"provider", "credential", "client-id", "username", "scheme"}
+        if unknown:
+            raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
+        provider = entry.get("provider")
+        if provider not in PROVIDERS:
+            raise ConfigError(
+                f"{label}: provider {provider!r} is not one of {', '.join(PROVIDERS)}"
+            )
+        credential = entry.get("credential", "default")
+        if credential not in AZURE_CREDENTIALS:
+            raise ConfigError(
+                f"{label}: credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+            )
+        scheme = entry.get("scheme")
+        if scheme not in (None, "basic", "bearer"):
+            raise ConfigError(f"{label}: scheme must be 'basic' or 'bearer'")
+        parsed[host.lower()] = HostConfig(
+            provider=provider,
+            credential=credential,
+            client_id=entry.get("client-id"),
+            username=entry.get("username"),
+            scheme=scheme,
+        )
+    return Config(hosts=parsed, source=where)

@@ -1,0 +1,133 @@
+"""Where tokens come from, besides the environment: Entra ID, git's helpers, netrc.
+
+Each provider answers for one host with a :class:`Credential`, None when it has
+nothing, or raises :class:`AuthError` when it was configured and failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import netrc
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from ._auth import Credential
+from ._config import HostConfig
+from ._errors import AuthError
+from ._secret import Secret, redact
+from ._subprocess import clean_environ
+
+__all__ = ["AZURE_DEVOPS_SCOPE", "azure_identity", "git_credential", "from_netrc"]
+
+logger = logging.getLogger("gitdeps")
+
+# Azure DevOps' resource id: an Entra token for it, sent as Bearer, opens its git repos.
+AZURE_DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
+
+
+def azure_identity(host: str, config: HostConfig | None) -> Credential:
+    """An Entra ID token for Azure DevOps from azure-identity (managed identity & co)."""
+    import azure.identity as ai
+    from azure.core.exceptions import ClientAuthenticationError
+
+    kind = config.credential if config else "default"
+    client_id = config.client_id if config else None
+    credential: (
+        ai.ManagedIdentityCredential
+        | ai.WorkloadIdentityCredential
+        | ai.AzureCliCredential
+        | ai.EnvironmentCredential
+        | ai.DefaultAzureCredential
+    )
+    if kind == "managed-identity":
+        credential = ai.ManagedIdentityCredential(client_id=client_id)
+    elif kind == "workload-identity":
+        credential = ai.WorkloadIdentityCredential(client_id=client_id)
+    elif kind == "azure-cli":
+        credential = ai.AzureCliCredential()
+    elif kind == "environment":
+        credential = ai.EnvironmentCredential()
+    else:
+        credential = ai.DefaultAzureCredential(
+            managed_identity_client_id=client_id, exclude_interactive_browser_credential=True
+        )
+    name = type(credential).__name__
+    try:
+        token = credential.get_token(AZURE_DEVOPS_SCOPE)
+    except ClientAuthenticationError as exc:
+        first = redact(str(exc)).strip().splitlines()[0][:300] if str(exc).strip() else "no detail"
+        raise AuthError(
+            f"{host}: azure-identity ({name}) could not get a token: {first}; check the identity "
+            "(managed identity enabled? client-id right? az login done?)"
+        ) from None
+    finally:
+        close = getattr(credential, "close", None)
+        if close is not None:
+            close()
+    return Credential(
+        host,
+        Secret(token.token),
+        source=f"azure-identity ({name})",
+        scheme="bearer",
+        expires_on=float(token.expires_on),
+    )
+
+
+def git_credential(host: str, config: HostConfig | None, *, path: str = "") -> Credential | None:
+    """Ask the user's git credential helpers (Git Credential Manager, gh, keychain)."""
+    if any(c in host for c in "\n\r\0") or any(c in path for c in "\n\r\0"):
+        raise AuthError(f"refusing to ask git for credentials: the host {host!r} holds a newline")
+    request = f"protocol=https\nhost={host}\n" + (f"path={path}\n" if path else "") + "\n"
+    env = clean_environ()
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": ""})
+    try:
+        proc = subprocess.run(
+            ["git", "credential", "fill"],
+            input=request.encode(),
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.debug("git credential fill for %s: %s", host, type(exc).__name__)
+        return None
+    if proc.returncode != 0:
+        logger.debug("git credential fill for %s found nothing", host)
+        return None
+    answer: dict[str, str] = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition("=")
+        answer[key] = value
+    password = answer.get("password")
+    if not password:
+        return None
+    return Credential(
+        host,
+        Secret(password),
+        source="git credential fill",
+        username=(config.username if config and config.username else answer.get("username")),
+    )
+
+
+def from_netrc(host: str, config: HostConfig | None) -> Credential | None:
+    path = Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+    try:
+        found = netrc.netrc(str(path)).authenticators(host)
+    except FileNotFoundError:
+        return None
+    except (netrc.NetrcParseError, OSError) as exc:
+        raise AuthError(f"{path}: cannot read it for {host}: {redact(str(exc))}") from None
+    if not found or not found[2]:
+        return None
+    login, _account, password = found
+    if password is None:
+        return None
+    username = config.username if config and config.username else login
+    return Credential(host, Secret(password), source=f"netrc ({path.name})", username=username)
+
+
+def expired(credential: Credential, margin: float = 300.0) -> bool:
+    return credential.expires_on is not None and credential.expires_on - margin < time.time()
