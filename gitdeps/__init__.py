@@ -3,6 +3,7 @@
 The deploy target installs with plain pip and never sees a token or a git URL.
 """
 
+from ._authcheck import HostReport, check_auth
 from ._errors import (
     AuthError,
     BuildError,
@@ -13,6 +14,7 @@ from ._errors import (
     UnsafeRepositoryError,
 )
 from ._prebuild import prebuild
+from ._rewrite import rewrite
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
 
@@ -30,7 +32,10 @@ __all__ = [
     "VendorResult",
     "VendoredWheel",
     "__version__",
+    "HostReport",
+    "check_auth",
     "prebuild",
     "redact",
+    "rewrite",
     "vendor",
 ]

@@ -17,6 +17,7 @@ from ._authcheck import check_auth
 from ._cache import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
 from ._prebuild import prebuild
+from ._rewrite import rewrite
 from ._secret import redact
 from ._vendor import VendorResult, vendor
 
@@ -218,6 +219,22 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _config_option(a)
 
+    w = commands.add_parser(
+        "rewrite",
+        help="copy requirements with each git URL carrying its host's token (for pip to clone)",
+        description="For flows where pip itself must clone: writes OUT with a token in each git "
+        "URL, owner-only, with a warning at the top; nothing printed shows a token. Prefer "
+        "`gitdeps vendor`, which gives the target wheels and no token at all.",
+    )
+    w.add_argument(
+        "-r", "--requirement", dest="requirements", action="append", required=True,
+        metavar="FILE", help="a requirements file (repeatable)",
+    )  # fmt: skip
+    w.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT", help="the file to write"
+    )
+    _config_option(w)
+
     c = commands.add_parser(
         "cache",
         help="show or empty the cache of built wheels and build environments",
@@ -276,6 +293,13 @@ def _auth(args: argparse.Namespace) -> int:
         if not report.accepted:
             sys.stdout.write(f"  {redact(report.detail)}\n")
     return EXIT_OK if all(r.accepted for r in reports) else AuthError.exit_code
+
+
+def _rewrite(args: argparse.Namespace) -> int:
+    count = rewrite(args.requirements, args.output, config=args.config)
+    if not args.quiet:
+        sys.stdout.write(f"wrote {args.output} ({count} git requirements with a token)\n")
+    return EXIT_OK
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -340,7 +364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = -1 if args.quiet else args.verbose
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
-    commands = {"vendor": _vendor, "prebuild": _prebuild, "auth": _auth, "cache": _cache}
+    commands = {
+        "vendor": _vendor,
+        "prebuild": _prebuild,
+        "auth": _auth,
+        "rewrite": _rewrite,
+        "cache": _cache,
+    }
     try:
         return commands[args.command](args)
     except GitDepsError as exc:

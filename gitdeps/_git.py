@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,7 +37,17 @@ __all__ = ["RemoteRefs", "Resolved", "fetch_commit", "list_refs", "resolve_ref"]
 
 logger = logging.getLogger("gitdeps")
 
-_TIMEOUT = 60.0
+_DEFAULT_TIMEOUT = 60.0
+
+
+def _timeout() -> float:
+    """Seconds to wait for a git host (``$GITDEPS_HTTP_TIMEOUT``, default 60)."""
+    try:
+        return float(os.environ.get("GITDEPS_HTTP_TIMEOUT") or _DEFAULT_TIMEOUT)
+    except ValueError:
+        return _DEFAULT_TIMEOUT
+
+
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
 
@@ -59,8 +70,9 @@ class _OriginBoundClient(Urllib3HttpGitClient):
     """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
 
     def __init__(self, url: str, authorization: str | None) -> None:
-        pool = default_urllib3_manager(None, base_url=url, timeout=_TIMEOUT)
-        super().__init__(url, pool_manager=pool, timeout=_TIMEOUT, quiet=True)
+        timeout = _timeout()
+        pool = default_urllib3_manager(None, base_url=url, timeout=timeout)
+        super().__init__(url, pool_manager=pool, timeout=timeout, quiet=True)
         self._gitdeps_authorization = authorization
         self._gitdeps_origin = self._origin(url)
 

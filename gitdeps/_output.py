@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
 
-__all__ = ["HEADER", "Pin", "render_closure", "render_requirements"]
+__all__ = ["HEADER", "Pin", "relative", "render_closure", "render_requirements"]
 
 HEADER = "# Written by gitdeps from "
 
@@ -32,7 +32,7 @@ class Pin:
     markers: tuple[str, ...] = ()  # for transitive pins: the markers of the edges to it
 
 
-def _relative(target: Path, start: Path) -> str:
+def relative(target: Path, start: Path) -> str:
     try:
         rel = os.path.relpath(target, start)
     except ValueError:  # another drive on Windows
@@ -49,7 +49,7 @@ def _requirement_text(name: str, extras: Sequence[str], version: str, marker: st
 def _header(output: Path, sources: Sequence[Path]) -> list[str]:
     base = output.parent.resolve()
     return [
-        HEADER + ", ".join(_relative(s.resolve(), base) for s in sources) + ".",
+        HEADER + ", ".join(relative(s.resolve(), base) for s in sources) + ".",
         "# Private packages are pinned to the wheels vendored beside this file; install with",
         "#   pip install -r <this file>",
     ]
@@ -62,7 +62,7 @@ def render_closure(
     base = output.parent.resolve()
     lines = _header(output, sources)
     lines[-1] = "#   pip install --no-index -r <this file>   (from any directory)"
-    lines += ["--no-index", f"--find-links {_relative(wheelhouse.resolve(), base)}"]
+    lines += ["--no-index", f"--find-links {relative(wheelhouse.resolve(), base)}"]
     for pin in sorted(pins, key=lambda p: canonicalize_name(p.name)):
         hashes = " ".join(f"--hash=sha256:{h}" for h in pin.sha256.split())
         text = f"{canonicalize_name(pin.name)}=={pin.version} {hashes}"
@@ -85,15 +85,15 @@ def render_requirements(
     ``transitive`` those of private dependencies that no line names."""
     base = output.parent.resolve()
     hashes = parsed.uses_hashes
-    lines = [*_header(output, sources), f"--find-links {_relative(wheelhouse.resolve(), base)}"]
+    lines = [*_header(output, sources), f"--find-links {relative(wheelhouse.resolve(), base)}"]
     listed: set[str] = set()
     for entry in parsed.entries:
         if isinstance(entry, PassThrough):
             lines.append(entry.text)
         elif isinstance(entry, PathOption):
-            lines.append(f"{entry.option} {_relative(entry.path, base)}")
+            lines.append(f"{entry.option} {relative(entry.path, base)}")
         elif isinstance(entry, IncludedFile):
-            lines.append(f"# -r {_relative(entry.path.resolve(), base)} ({entry.location})")
+            lines.append(f"# -r {relative(entry.path.resolve(), base)} ({entry.location})")
         elif isinstance(entry, GitRequirement):
             pin = pins[entry]
             key = canonicalize_name(pin.name)

@@ -587,7 +587,7 @@ def _write_outputs(
             )
             for p in packages
         ]
-        if locked and previous is not None:
+        if previous is not None:
             _compare_with_lock(previous, new_lock)
         # Everything is ready: now publish, wheels first, so a crash part-way
         # leaves the old requirements and lock pointing at wheels that exist.
@@ -665,7 +665,7 @@ def _compare_with_lock(previous: Lock, built: Iterable[LockedPackage]) -> None:
     recorded = {p.key: p for p in previous.packages}
     for package in built:
         old = recorded.get(package.key)
-        if old is not None and old.sha256 != package.sha256:
+        if old is not None and old.commit == package.commit and old.sha256 != package.sha256:
             logger.warning(
                 "%s %s: the wheel built from commit %s differs from the locked one (sha256 %s, "
                 "locked %s); its build backend is not reproducible",

@@ -201,3 +201,32 @@ def test_build_backend_never_sees_a_credential(forge: Forge, tmp_path: Path, can
         "SOME_INNOCENT_NAME",
     ):
         assert repr(name) not in seen
+
+
+@pytest.mark.slow
+def test_rewrite_gives_pip_what_it_needs_to_clone_and_shows_no_token(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    import stat
+
+    from tests.conftest import fresh_venv, pip_install, run_python
+
+    forge.push("o/one.git", project("one", "1.0"), tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git', 'v1')}\npublicdep\n")
+    ran = run_gitdeps(
+        "rewrite", "-r", "requirements.txt", "-o", "secret/requirements.txt",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert canary not in ran.output
+    assert "contains tokens" in ran.stderr and "1 git requirements with a token" in ran.stdout
+    out = app / "secret" / "requirements.txt"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = out.read_text()
+    assert text.startswith("# WARNING") and canary in text
+    python = fresh_venv(tmp_path / "venv")
+    installed = pip_install(python, "-r", str(out), cwd=app)
+    assert installed.returncode == 0, installed.output
+    assert run_python(python, "import one, publicdep; print('ok')", cwd=tmp_path).strip() == "ok"
