@@ -235,6 +235,19 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _config_option(w)
 
+    li = commands.add_parser(
+        "login",
+        help="sign in to Azure DevOps once on this machine (device code); later runs are silent",
+        description="Signs in with Microsoft Entra ID through msal's device-code flow: open the "
+        "page shown, enter the code. The token cache is kept owner-only in gitdeps' cache "
+        "directory and refreshed silently; hosts use it when they have no token from the "
+        'environment, or when configured with provider = "msal".',
+    )
+    li.add_argument("host", nargs="?", default="dev.azure.com", help="default: dev.azure.com")
+    _config_option(li)
+    lo = commands.add_parser("logout", help="forget the accounts gitdeps login signed in")
+    _config_option(lo)
+
     c = commands.add_parser(
         "cache",
         help="show or empty the cache of built wheels and build environments",
@@ -299,6 +312,24 @@ def _rewrite(args: argparse.Namespace) -> int:
     count = rewrite(args.requirements, args.output, config=args.config)
     if not args.quiet:
         sys.stdout.write(f"wrote {args.output} ({count} git requirements with a token)\n")
+    return EXIT_OK
+
+
+def _login(args: argparse.Namespace) -> int:
+    from ._config import load_config
+    from ._msal import login
+
+    host_config = load_config(args.config).for_host(args.host)
+    user = login(host_config, show=lambda message: sys.stderr.write(message + "\n"))
+    sys.stdout.write(f"signed in as {user}; gitdeps will use this account for {args.host}\n")
+    return EXIT_OK
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from ._msal import logout
+
+    count = logout()
+    sys.stdout.write(f"forgot {count} account{'s' if count != 1 else ''}\n")
     return EXIT_OK
 
 
@@ -369,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "prebuild": _prebuild,
         "auth": _auth,
         "rewrite": _rewrite,
+        "login": _login,
+        "logout": _logout,
         "cache": _cache,
     }
     try:

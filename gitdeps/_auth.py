@@ -160,6 +160,10 @@ class Credentials:
             found: Credential | None
             if configured.provider == "azure-identity":
                 found = _providers.azure_identity(host, configured)
+            elif configured.provider == "msal":
+                from ._msal import msal_credential
+
+                found = msal_credential(host, configured, required=True)
             elif configured.provider == "git-credential":
                 found = _providers.git_credential(host, configured, path=url.path.lstrip("/"))
             elif configured.provider == "netrc":
@@ -171,8 +175,12 @@ class Credentials:
         if found is None:
             found = _providers.git_credential(host, None) or _providers.from_netrc(host, None)
         if found is None and host_kind(host) is HostKind.AZURE_DEVOPS:
+            from ._msal import msal_credential
+
             try:
-                found = _providers.azure_identity(host, None)
+                found = msal_credential(host, None, required=False) or _providers.azure_identity(
+                    host, None
+                )
             except AuthError as exc:
                 logger.debug("%s", exc)
         return found

@@ -29,7 +29,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["PROVIDERS", "Config", "ConfigError", "HostConfig", "load_config"]
 
-PROVIDERS = ("env", "azure-identity", "git-credential", "netrc")
+PROVIDERS = ("env", "azure-identity", "msal", "git-credential", "netrc")
 AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
 
 
@@ -44,6 +44,7 @@ class HostConfig:
     provider: str
     credential: str = "default"  # which azure-identity credential
     client_id: str | None = None
+    tenant: str | None = None  # msal: the Entra tenant (default: organizations)
     username: str | None = None
     scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
 
@@ -97,7 +98,9 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
         label = f'{where}: [hosts."{host}"]'
         if not isinstance(entry, dict):
             raise ConfigError(f"{label} must be a table")
-        unknown = set(entry) - {"provider", "credential", "client-id", "username", "scheme"}
+        unknown = set(entry) - {
+            "provider", "credential", "client-id", "tenant", "username", "scheme",
+        }  # fmt: skip
         if unknown:
             raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
         provider = entry.get("provider")
@@ -117,6 +120,7 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             provider=provider,
             credential=credential,
             client_id=entry.get("client-id"),
+            tenant=entry.get("tenant"),
             username=entry.get("username"),
             scheme=scheme,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -179,3 +180,54 @@ def test_auth_check_names_the_source_and_the_verdict_per_host(
     none = run_gitdeps("auth", "check", cwd=app)
     assert none.returncode == 4 and "no credential (anonymous)" in none.stdout
     assert canary not in good.output + bad.output + none.output
+
+
+def test_msal_sign_in_then_silent_refresh_then_logout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _own_cache: Path
+) -> None:
+    import stat
+
+    import gitdeps
+    from gitdeps import _msal
+    from gitdeps._config import HostConfig
+    from tests.support.entra import FakeEntra
+
+    first, second = (
+        "eyJ-msal-first-" + secrets.token_hex(8),
+        "eyJ-msal-second-" + secrets.token_hex(8),
+    )
+    entra = FakeEntra([first, second])
+    monkeypatch.setattr(_msal, "HTTP_CLIENT", entra)
+    shown: list[str] = []
+    user = _msal.login(HostConfig(provider="msal"), show=shown.append)
+    assert user == "dev@contoso.example" and "GDCODE42" in shown[0]
+    cache_file = _msal.token_cache_path()
+    assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
+    assert cache_file.is_relative_to(_own_cache)
+
+    with _bearer_only_server(tmp_path, first) as server:
+        app = _app(tmp_path, server, '[hosts."127.0.0.1"]\nprovider = "msal"\n')
+        monkeypatch.chdir(app)
+        result = gitdeps.vendor(
+            ["requirements.txt"], "wh", "wh/requirements.txt", build_isolation=False
+        )
+        assert [p.name for p in result.packages] == ["acme"]
+        assert set(server.tokens_seen()) == {first}
+
+    # The access token expires: the next run refreshes it silently, no prompt.
+    entra.expires_in = 0
+    data = json.loads(cache_file.read_text())
+    for entry in data["AccessToken"].values():
+        entry["expires_on"] = entry["extended_expires_on"] = "0"
+    cache_file.write_text(json.dumps(data))
+    credential = _msal.msal_credential("127.0.0.1", HostConfig(provider="msal"), required=True)
+    assert credential is not None and credential.token.reveal() == second
+    assert (
+        "POST",
+        "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
+    ) in entra.asked
+    assert first not in cache_file.read_text() or second in cache_file.read_text()
+
+    assert _msal.logout() == 1
+    with pytest.raises(gitdeps.AuthError, match="run gitdeps login"):
+        _msal.msal_credential("127.0.0.1", HostConfig(provider="msal"), required=True)

@@ -1,0 +1,131 @@
+"""Signing in on a laptop: ``gitdeps login`` once, silent tokens afterwards (msal).
+
+The device-code flow needs no browser on the machine running gitdeps. The token
+cache lives in gitdeps' cache directory, owner-only, and is refreshed silently
+on later runs; ``gitdeps logout`` forgets it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._auth import Credential
+from ._cache import default_cache_dir
+from ._config import HostConfig
+from ._errors import AuthError
+from ._fs import atomic_write
+from ._secret import Secret, redact
+
+__all__ = ["DEFAULT_CLIENT_ID", "login", "logout", "msal_credential"]
+
+logger = logging.getLogger("gitdeps")
+
+SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
+# Visual Studio's public client, which Git Credential Manager also uses for Azure Repos.
+DEFAULT_CLIENT_ID = "872cd9fa-d31f-45e0-9eab-6e460a02d1f1"
+DEFAULT_TENANT = "organizations"
+
+
+# msal's own seam for its HTTP traffic: tests point it at a loopback Entra stand-in.
+HTTP_CLIENT: Any | None = None
+
+
+def token_cache_path() -> Path:
+    return default_cache_dir() / "msal" / "token-cache.json"
+
+
+@contextlib.contextmanager
+def _application(config: HostConfig | None, http_client: Any | None) -> Iterator[Any]:
+    import msal
+
+    path = token_cache_path()
+    cache = msal.SerializableTokenCache()
+    if path.exists():
+        cache.deserialize(path.read_text(encoding="utf-8"))
+    tenant = (config.tenant if config else None) or DEFAULT_TENANT
+    client_id = (config.client_id if config else None) or DEFAULT_CLIENT_ID
+    options: dict[str, Any] = {"token_cache": cache}
+    http_client = http_client if http_client is not None else HTTP_CLIENT
+    if http_client is not None:
+        options["http_client"] = http_client
+    application = msal.PublicClientApplication(
+        client_id, authority=f"https://login.microsoftonline.com/{tenant}", **options
+    )
+    try:
+        yield application
+    finally:
+        if cache.has_state_changed:
+            atomic_write(path, cache.serialize().encode("utf-8"), mode=0o600)
+
+
+def _error(result: dict[str, Any]) -> str:
+    text = str(result.get("error_description") or result.get("error") or "no detail")
+    return redact(text.splitlines()[0])[:300]
+
+
+def login(
+    config: HostConfig | None = None,
+    *,
+    show: Callable[[str], object],
+    http_client: Any | None = None,
+) -> str:
+    """Sign in with the device-code flow; return the account's user name."""
+    with _application(config, http_client) as application:
+        flow = application.initiate_device_flow(scopes=[SCOPE])
+        if "user_code" not in flow:
+            raise AuthError(f"could not start the sign-in: {_error(flow)}")
+        show(str(flow["message"]))
+        result = application.acquire_token_by_device_flow(flow)
+        if "access_token" not in result:
+            raise AuthError(f"sign-in failed: {_error(result)}")
+        claims = result.get("id_token_claims") or {}
+        return str(claims.get("preferred_username") or claims.get("upn") or "signed in")
+
+
+def logout(config: HostConfig | None = None, *, http_client: Any | None = None) -> int:
+    """Forget every signed-in account; return how many there were."""
+    if not token_cache_path().exists():
+        return 0
+    with _application(config, http_client) as application:
+        accounts = application.get_accounts()
+        for account in accounts:
+            application.remove_account(account)
+    return len(accounts)
+
+
+def msal_credential(
+    host: str, config: HostConfig | None, *, http_client: Any | None = None, required: bool
+) -> Credential | None:
+    """A token for a signed-in account, refreshed silently; None when nobody signed in."""
+    if not token_cache_path().exists():
+        if required:
+            raise AuthError(f"{host}: nobody is signed in for the msal provider; run gitdeps login")
+        return None
+    with _application(config, http_client) as application:
+        accounts = application.get_accounts(username=config.username if config else None)
+        if not accounts:
+            if required:
+                raise AuthError(
+                    f"{host}: no signed-in account in the token cache; run gitdeps login"
+                )
+            return None
+        result = application.acquire_token_silent([SCOPE], account=accounts[0])
+    if not result or "access_token" not in result:
+        raise AuthError(
+            f"{host}: the signed-in session could not be refreshed"
+            + (f" ({_error(result)})" if result else "")
+            + "; run gitdeps login again"
+        )
+    import time
+
+    return Credential(
+        host,
+        Secret(str(result["access_token"])),
+        source=f"msal ({accounts[0].get('username', 'signed-in account')})",
+        scheme="bearer",
+        expires_on=time.time() + float(result.get("expires_in", 0)),
+    )
