@@ -14,6 +14,7 @@ from ._errors import (
     UnsafeRepositoryError,
 )
 from ._prebuild import prebuild
+from ._publish import publish
 from ._rewrite import rewrite
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
@@ -35,6 +36,7 @@ __all__ = [
     "HostReport",
     "check_auth",
     "prebuild",
+    "publish",
     "redact",
     "rewrite",
     "vendor",

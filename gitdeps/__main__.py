@@ -17,6 +17,7 @@ from ._authcheck import check_auth
 from ._cache import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
 from ._prebuild import prebuild
+from ._publish import publish
 from ._rewrite import rewrite
 from ._secret import redact
 from ._vendor import VendorResult, vendor
@@ -248,6 +249,20 @@ def make_parser() -> argparse.ArgumentParser:
     lo = commands.add_parser("logout", help="forget the accounts gitdeps login signed in")
     _config_option(lo)
 
+    pub = commands.add_parser(
+        "publish",
+        help="upload vendored wheels to a package index or Azure Artifacts feed",
+        description="Uploads wheels (by default every wheel of the wheelhouse) with twine's "
+        "upload protocol. The index's token comes from the same places as a git host's: "
+        "GITDEPS_TOKEN_<HOST>, a provider in gitdeps.toml (azure-identity for "
+        "pkgs.dev.azure.com), ...",
+    )
+    pub.add_argument("--repository-url", required=True, metavar="URL", help="the upload URL")
+    pub.add_argument("-o", "--wheelhouse", type=Path, default=Path("wheelhouse"), metavar="DIR")
+    pub.add_argument("wheels", nargs="*", type=Path, metavar="WHEEL", help="default: DIR/*.whl")
+    pub.add_argument("--skip-existing", action="store_true", help="a wheel already there is fine")
+    _config_option(pub)
+
     c = commands.add_parser(
         "cache",
         help="show or empty the cache of built wheels and build environments",
@@ -333,6 +348,18 @@ def _logout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _publish(args: argparse.Namespace) -> int:
+    wheels = args.wheels or sorted(args.wheelhouse.glob("*.whl"))
+    if not wheels:
+        raise GitDepsError(f"{args.wheelhouse}: no wheels to publish; run gitdeps vendor first")
+    done = publish(
+        wheels, args.repository_url, config=args.config, skip_existing=args.skip_existing
+    )
+    if not args.quiet:
+        sys.stdout.write(f"uploaded {len(done)} wheel{'s' if len(done) != 1 else ''}\n")
+    return EXIT_OK
+
+
 def _cache(args: argparse.Namespace) -> int:
     cache = Cache(args.cache_dir or default_cache_dir())
     stats = cache.clean() if args.action == "clean" else cache.stats()
@@ -400,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "prebuild": _prebuild,
         "auth": _auth,
         "rewrite": _rewrite,
+        "publish": _publish,
         "login": _login,
         "logout": _logout,
         "cache": _cache,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
 import socket
 import subprocess
@@ -26,14 +28,22 @@ def free_port() -> int:
 def serve_index(root: Path, *, upload_auth: tuple[str, str] | None = None) -> Iterator[str]:
     """Serve ``root`` as a PEP 503 index; yield its ``/simple/`` URL.
 
-    Unknown names get a 404, never a redirect to a public index.
+    Unknown names get a 404, never a redirect to a public index. With
+    ``upload_auth`` (user, password), uploads to ``/`` need that Basic auth.
     """
     port = free_port()
+    auth = ["-a", ".", "-P", "."]
+    if upload_auth is not None:
+        # An Apache {SHA} entry, which pypiserver reads through passlib.
+        user, password = upload_auth
+        digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
+        (root / ".htpasswd").write_text(f"{user}:{{SHA}}{digest}\n")
+        auth = ["-a", "update", "-P", str(root / ".htpasswd")]
     command = [
         sys.executable, "-m", "pypiserver", "run",
         "--host", "127.0.0.1", "--port", str(port),
         "--disable-fallback", "--server", "wsgiref",
-        "-a", ".", "-P", ".",
+        *auth,
         str(root),
     ]  # fmt: skip
     proc = subprocess.Popen(

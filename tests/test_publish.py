@@ -1,0 +1,76 @@
+"""gitdeps publish: vendored wheels into a feed (pypiserver with upload auth), then pip from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.index import serve_index
+from tests.support.projects import project
+
+pytestmark = pytest.mark.slow
+
+
+def test_publish_to_a_feed_then_install_from_it(forge: Forge, tmp_path: Path, canary: str) -> None:
+    base = forge.server.url
+    forge.push("o/core.git", project("acme-core", "0.3.0"), tag="v1")
+    forge.push(
+        "o/utils.git",
+        project(
+            "acme-utils",
+            "1.2.0",
+            dependencies=[f"acme-core @ git+{base}/o/core.git@v1", "publicdep"],
+        ),
+        tag="v1",
+    )
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"acme-utils @ git+{base}/o/utils.git@v1\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    forge.server.stop()
+
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    feed_password = "feed-" + canary[::-1]
+    with serve_index(feed_dir, upload_auth=("feed", feed_password)) as simple:
+        upload_url = simple.removesuffix("simple/")
+        env = {"GITDEPS_TOKEN_127_0_0_1": feed_password, "GITDEPS_USERNAME_127_0_0_1": "feed"}
+        refused = run_gitdeps(
+            "publish", "--repository-url", upload_url,
+            cwd=app, env={**env, "GITDEPS_TOKEN_127_0_0_1": "feed-wrong-password"},
+        )  # fmt: skip
+        assert refused.returncode == 4 and "refused the upload" in refused.stderr
+        assert "feed-wrong-password" not in refused.output
+
+        published = run_gitdeps("publish", "--repository-url", upload_url, cwd=app, env=env)
+        assert published.returncode == 0, published.output
+        assert "uploaded 2 wheels" in published.stdout
+        assert sorted(p.name.split("-")[0] for p in feed_dir.glob("*.whl")) == [
+            "acme_core",
+            "acme_utils",
+        ]
+        again = run_gitdeps(
+            "publish", "--repository-url", upload_url, "--skip-existing", cwd=app, env=env
+        )
+        assert again.returncode == 0, again.output
+        assert feed_password not in published.output + again.output
+
+        # A VM that only knows the feed (and the public index, for publicdep).
+        (pinned,) = [
+            line.split()[0]
+            for line in (app / "wheelhouse" / "requirements.txt").read_text().splitlines()
+            if line.startswith("acme-utils==")
+        ]
+        python = fresh_venv(tmp_path / "vm")
+        installed = pip_install(python, "--extra-index-url", simple, pinned, cwd=tmp_path)
+        assert installed.returncode == 0, installed.output
+    out = run_python(
+        python, "import acme_utils, acme_core, publicdep; print(acme_utils.VALUE)", cwd=tmp_path
+    )
+    assert out.strip() == "acme-utils 1.2.0"
