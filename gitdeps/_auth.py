@@ -108,6 +108,7 @@ class Credentials:
         self._config = config or Config()
         self._embedded: dict[str, EmbeddedCredential] = {}
         self._cache: dict[str, Credential | None] = {}
+        self._asked_helpers: set[str] = set()
         self._lock = threading.Lock()
         for credential in embedded:
             self.add_embedded(credential)
@@ -140,6 +141,46 @@ class Credentials:
                 self._cache[host] = found
             return self._cache[host]
 
+    def after_unauthorized(self, url: GitURL) -> Credential | None:
+        """The host asked for credentials and had none from us: ask the helpers, once.
+
+        git credential helpers, netrc, a ``gitdeps login`` account and (for Azure
+        DevOps) azure-identity are asked only here, so a host that needs nothing
+        never sets off a helper.
+        """
+        host = url.host
+        with self._lock:
+            if (
+                host in self._asked_helpers
+                or self._cache.get(host) is not None
+                or self._config.for_host(host) is not None
+            ):
+                return None
+            self._asked_helpers.add(host)
+            found = self._helpers(host, url)
+            if found is not None:
+                logger.debug("credential for %s: from %s", host, found.source)
+                self._cache[host] = found
+            return found
+
+    def _helpers(self, host: str, url: GitURL) -> Credential | None:
+        from . import _providers
+
+        path = url.path.lstrip("/")
+        found = _providers.git_credential(host, None, path=path) or _providers.from_netrc(
+            host, None
+        )
+        if found is None and host_kind(host) is HostKind.AZURE_DEVOPS:
+            from ._msal import msal_credential
+
+            try:
+                found = msal_credential(host, None, required=False) or _providers.azure_identity(
+                    host, None
+                )
+            except AuthError as exc:
+                logger.debug("%s", exc)
+        return found
+
     def hint(self, url: GitURL) -> str:
         """What to do when ``url``'s host wants a credential we do not have."""
         kind = host_kind(url.host)
@@ -171,19 +212,8 @@ class Credentials:
             else:
                 found = self._from_environment(host)
             return _apply(found, configured)
-        found = self._from_environment(host) or self._from_url(host)
-        if found is None:
-            found = _providers.git_credential(host, None) or _providers.from_netrc(host, None)
-        if found is None and host_kind(host) is HostKind.AZURE_DEVOPS:
-            from ._msal import msal_credential
-
-            try:
-                found = msal_credential(host, None, required=False) or _providers.azure_identity(
-                    host, None
-                )
-            except AuthError as exc:
-                logger.debug("%s", exc)
-        return found
+        # What costs nothing and sets nothing off; helpers wait for a 401.
+        return self._from_environment(host) or self._from_url(host)
 
     def _from_environment(self, host: str) -> Credential | None:
         kind = host_kind(host)

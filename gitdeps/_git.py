@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from dulwich.client import (
@@ -37,6 +37,7 @@ __all__ = ["RemoteRefs", "Resolved", "fetch_commit", "list_refs", "resolve_ref"]
 
 logger = logging.getLogger("gitdeps")
 
+T = TypeVar("T")
 _DEFAULT_TIMEOUT = 60.0
 
 
@@ -111,16 +112,46 @@ def _file_path(url: GitURL) -> str:
     return unquote(url.path)
 
 
+@dataclasses.dataclass
+class _Used:
+    credential: Credential | None
+
+
+def _run(
+    url: GitURL,
+    credentials: Credentials,
+    action: str,
+    operation: Callable[[Credential | None], T],
+    *,
+    commit: str | None = None,
+) -> T:
+    """``operation`` with the host's credential; on a 401 with none, once more with the
+    credential helpers' answer (they are asked only when a host wants credentials)."""
+    with _errors(url, credentials, action, commit=commit) as used:
+        try:
+            return operation(used.credential)
+        except HTTPUnauthorized as exc:
+            answered = urlsplit(str(getattr(exc, "url", "") or url.repo)).hostname or url.host
+            if used.credential is not None or answered.lower() != url.host:
+                raise
+            later = credentials.after_unauthorized(url)
+            if later is None:
+                raise
+            used.credential = later
+            return operation(later)
+
+
 @contextmanager
 def _errors(
     url: GitURL, credentials: Credentials, action: str, *, commit: str | None = None
-) -> Iterator[Credential | None]:
+) -> Iterator[_Used]:
     """Turn dulwich's and urllib3's failures into messages that say what to do."""
-    credential = credentials.for_url(url) if url.scheme != "file" else None
+    used = _Used(credentials.for_url(url) if url.scheme != "file" else None)
     where = url.hostport
     try:
-        yield credential
+        yield used
     except HTTPUnauthorized as exc:
+        credential = used.credential
         answered = urlsplit(str(getattr(exc, "url", "") or url.repo))
         if answered.hostname and answered.hostname.lower() != url.host:
             other = answered.hostname.lower()
@@ -139,6 +170,7 @@ def _errors(
             "it may have expired or be mistyped; renew it"
         ) from None
     except NotGitRepository:
+        credential = used.credential
         if url.scheme == "file":
             raise FetchError(f"no git repository at {_file_path(url)}; check the path") from None
         extra = (
@@ -148,6 +180,7 @@ def _errors(
         )
         raise FetchError(f"repository not found (404): {url.repo}; check the URL{extra}") from None
     except (GitProtocolError, HangupException, OSError) as exc:
+        credential = used.credential
         text = redact(str(exc))
         if commit is not None and "not our ref" in text:
             raise FetchError(
@@ -187,9 +220,12 @@ def _reason(text: str) -> str:
 
 def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
     """One ``ls-remote``."""
-    with _errors(url, credentials, "list refs of") as credential:
+
+    def ls_remote(credential: Credential | None) -> Any:
         client, path = _client(url, credential)
-        result = client.get_refs(path)
+        return client.get_refs(path)
+
+    result = _run(url, credentials, "list refs of", ls_remote)
     refs: dict[str, str] = {}
     peeled: dict[str, str] = {}
     for raw_name, raw_sha in result.refs.items():
@@ -288,9 +324,11 @@ def _fetch_into(
     determine_wants: Callable[..., list[bytes]],
     progress: Callable[[bytes], None] | None,
 ) -> None:
-    with _errors(url, credentials, "fetch from", commit=commit) as credential:
+    def fetch(credential: Credential | None) -> None:
         client, path = _client(url, credential)
         client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+
+    _run(url, credentials, "fetch from", fetch, commit=commit)
     from dulwich.objects import ObjectID
 
     if ObjectID(commit.encode("ascii")) not in repo.object_store:

@@ -231,3 +231,23 @@ def test_msal_sign_in_then_silent_refresh_then_logout(
     assert _msal.logout() == 1
     with pytest.raises(gitdeps.AuthError, match="run gitdeps login"):
         _msal.msal_credential("127.0.0.1", HostConfig(provider="msal"), required=True)
+
+
+def test_helpers_are_not_asked_for_a_host_that_needs_nothing(tmp_path: Path) -> None:
+    make_repo(tmp_path / "srv", "o/public.git")
+    commit_files(tmp_path / "srv" / "o/public.git", project("public-one", "1.0"), work=tmp_path / "w")
+    helper = tmp_path / "helper.sh"
+    helper.write_text(f'#!/bin/sh\ntouch "{tmp_path}/helper-was-asked"\n')
+    helper.chmod(0o755)
+    (tmp_path / "gitconfig").write_text(f"[credential]\n\thelper = {helper}\n")
+    with GitServer(tmp_path / "srv", token="x" * 20, allow_anonymous=True) as server:
+        app = tmp_path / "app"
+        app.mkdir()
+        (app / "requirements.txt").write_text(f"public-one @ git+{server.url}/o/public.git\n")
+        ran = run_gitdeps(
+            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
+            cwd=app, env={"GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")},
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.output
+        assert all(r.authorization is None for r in server.requests)
+    assert not (tmp_path / "helper-was-asked").exists()
