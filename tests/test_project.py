@@ -61,3 +61,14 @@ def test_every_public_error_is_a_gitdeps_error() -> None:
     assert issubclass(gitdeps.RequirementError, ValueError)
     for name in ("AuthError", "BuildError", "FetchError", "LockError", "UnsafeRepositoryError"):
         assert issubclass(getattr(gitdeps, name), gitdeps.GitDepsError)
+
+
+def test_relative_links_in_the_docs_resolve() -> None:
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert broken == []

@@ -235,7 +235,9 @@ def test_msal_sign_in_then_silent_refresh_then_logout(
 
 def test_helpers_are_not_asked_for_a_host_that_needs_nothing(tmp_path: Path) -> None:
     make_repo(tmp_path / "srv", "o/public.git")
-    commit_files(tmp_path / "srv" / "o/public.git", project("public-one", "1.0"), work=tmp_path / "w")
+    commit_files(
+        tmp_path / "srv" / "o/public.git", project("public-one", "1.0"), work=tmp_path / "w"
+    )
     helper = tmp_path / "helper.sh"
     helper.write_text(f'#!/bin/sh\ntouch "{tmp_path}/helper-was-asked"\n')
     helper.chmod(0o755)
