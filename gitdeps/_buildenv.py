@@ -18,13 +18,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import threading
 import venv
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 
 from ._cache import Cache
+from ._once import Once
 from ._subprocess import clean_environ, run
 
 __all__ = ["BuildEnvironments", "find_uv", "pip_index_options"]
@@ -138,8 +137,7 @@ class BuildEnvironments:
         if installer == "uv" and self._uv is None:
             logger.warning("uv was asked for as installer but not found; using pip")
         self._outer_pip = _outer_pip_usable()
-        self._lock = threading.Lock()
-        self._envs: dict[str, Future[Path]] = {}
+        self._envs = Once()
         # Before threads start: sysconfig's lazy init is not thread-safe on 3.11.
         sysconfig.get_config_vars()
 
@@ -151,17 +149,7 @@ class BuildEnvironments:
         """The interpreter of an environment holding ``requirements`` (created once)."""
         wanted = sorted({r.strip() for r in requirements if r.strip()})
         key = Cache.environment_key(wanted)
-        with self._lock:
-            future = self._envs.get(key)
-            owner = future is None
-            if future is None:
-                future = self._envs[key] = Future()
-        if owner:
-            try:
-                future.set_result(self._ensure(key, wanted))
-            except BaseException as exc:
-                future.set_exception(exc)
-        return future.result()
+        return self._envs.get(key, lambda: self._ensure(key, wanted))
 
     def _ensure(self, key: str, requirements: list[str]) -> Path:
         path = self._root / key

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
 
-__all__ = ["HEADER", "Pin", "relative", "render_closure", "render_requirements"]
+__all__ = ["HEADER", "Pin", "other_line", "relative", "render_closure", "render_requirements"]
 
 HEADER = "# Written by gitdeps from "
 
@@ -44,6 +44,15 @@ def relative(target: Path, start: Path) -> str:
 def _requirement_text(name: str, extras: Sequence[str], version: str, marker: str | None) -> str:
     text = name + (f"[{','.join(extras)}]" if extras else "") + f"=={version}"
     return text + (f" ; {marker}" if marker else "")
+
+
+def other_line(entry: PassThrough | PathOption | IncludedFile, base: Path) -> str:
+    """A line that is not a git requirement, as it reads from a file in ``base``."""
+    if isinstance(entry, PassThrough):
+        return entry.text
+    if isinstance(entry, PathOption):
+        return f"{entry.option} {relative(entry.path, base)}"
+    return f"# -r {relative(entry.path.resolve(), base)} ({entry.location})"
 
 
 def _header(output: Path, sources: Sequence[Path]) -> list[str]:
@@ -88,13 +97,9 @@ def render_requirements(
     lines = [*_header(output, sources), f"--find-links {relative(wheelhouse.resolve(), base)}"]
     listed: set[str] = set()
     for entry in parsed.entries:
-        if isinstance(entry, PassThrough):
-            lines.append(entry.text)
-        elif isinstance(entry, PathOption):
-            lines.append(f"{entry.option} {relative(entry.path, base)}")
-        elif isinstance(entry, IncludedFile):
-            lines.append(f"# -r {relative(entry.path.resolve(), base)} ({entry.location})")
-        elif isinstance(entry, GitRequirement):
+        if not isinstance(entry, GitRequirement):
+            lines.append(other_line(entry, base))
+        else:
             pin = pins[entry]
             key = canonicalize_name(pin.name)
             if key in listed:

@@ -17,14 +17,8 @@ from ._auth import Credentials
 from ._config import load_config
 from ._fs import atomic_write
 from ._giturl import GitURL
-from ._output import relative
-from ._requirements import (
-    GitRequirement,
-    IncludedFile,
-    PassThrough,
-    PathOption,
-    parse_requirement_files,
-)
+from ._output import other_line
+from ._requirements import GitRequirement, parse_requirement_files
 
 __all__ = ["rewrite"]
 
@@ -84,12 +78,8 @@ def rewrite(
     lines = [_WARNING.rstrip("\n")]
     injected = 0
     for entry in parsed.entries:
-        if isinstance(entry, PassThrough):
-            lines.append(entry.text)
-        elif isinstance(entry, PathOption):
-            lines.append(f"{entry.option} {relative(entry.path, base)}")
-        elif isinstance(entry, IncludedFile):
-            lines.append(f"# -r {relative(entry.path.resolve(), base)} ({entry.location})")
+        if not isinstance(entry, GitRequirement):
+            lines.append(other_line(entry, base))
         else:
             text, done = _line(entry, credentials)
             injected += done

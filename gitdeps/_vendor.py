@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -34,6 +34,7 @@ from ._fs import atomic_write
 from ._git import RemoteRefs, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
+from ._once import Once
 from ._output import Pin, render_closure, render_requirements
 from ._public import Target, check_installable
 from ._requirements import (
@@ -109,27 +110,6 @@ class _Built:
     children: tuple[GitRequirement, ...]
 
 
-class _Once:
-    """Run a function once per key, whoever asks first; the others wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[object, Future[object]] = {}
-
-    def get(self, key: object, make: Callable[[], T]) -> T:
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = self._futures[key] = Future()
-        if owner:
-            try:
-                future.set_result(make())
-            except BaseException as exc:
-                future.set_exception(exc)
-        return future.result()  # type: ignore[return-value]
-
-
 class _Run:
     def __init__(
         self,
@@ -155,9 +135,9 @@ class _Run:
         self.nodes: dict[str, _Node] = {}
         self.keys: dict[GitRequirement, str] = {}  # requirement -> key of its node
         self._nodes_lock = threading.Lock()
-        self._refs = _Once()
-        self._fetches = _Once()
-        self._builds = _Once()
+        self._refs = Once()
+        self._fetches = Once()
+        self._builds = Once()
         self._build_slots = threading.Semaphore(jobs)
 
     # -- one requirement ------------------------------------------------------
@@ -337,14 +317,11 @@ class _Run:
 
     # -- the whole graph ------------------------------------------------------
     def run(self, top: Sequence[GitRequirement]) -> dict[GitRequirement, _Node]:
-        roots: dict[GitRequirement, Future[list[GitRequirement]]] = {}
         # Threads wait on the network most of the time; builds take a slot each.
         with ThreadPoolExecutor(max_workers=_NETWORK_THREADS, thread_name_prefix="gitdeps") as pool:
             pending: set[Future[list[GitRequirement]]] = set()
             for requirement in top:
-                future = pool.submit(self.process, requirement)
-                roots[requirement] = future
-                pending.add(future)
+                pending.add(pool.submit(self.process, requirement))
             try:
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
