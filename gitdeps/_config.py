@@ -3,7 +3,7 @@
 Only credential providers are configured here, per host::
 
     [hosts."dev.azure.com"]
-    provider = "azure-identity"        # env, azure-identity, git-credential, netrc
+    provider = "azure-identity"        # env, azure-identity, azure-cli, msal, git-credential, netrc
     credential = "managed-identity"    # azure-identity: default, managed-identity,
                                        #   workload-identity, azure-cli, environment
     client-id = "00000000-..."         # a user-assigned managed identity
@@ -29,7 +29,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["PROVIDERS", "Config", "ConfigError", "HostConfig", "load_config"]
 
-PROVIDERS = ("env", "azure-identity", "msal", "git-credential", "netrc")
+PROVIDERS = ("env", "azure-identity", "azure-cli", "msal", "git-credential", "netrc")
 AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
 
 
@@ -116,6 +116,8 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
         scheme = entry.get("scheme")
         if scheme not in (None, "basic", "bearer"):
             raise ConfigError(f"{label}: scheme must be 'basic' or 'bearer'")
+        if provider == "azure-cli":  # shorthand for azure-identity's Azure CLI credential
+            provider, credential = "azure-identity", "azure-cli"
         parsed[host.lower()] = HostConfig(
             provider=provider,
             credential=credential,

@@ -253,3 +253,11 @@ def test_helpers_are_not_asked_for_a_host_that_needs_nothing(tmp_path: Path) -> 
         assert ran.returncode == 0, ran.output
         assert all(r.authorization is None for r in server.requests)
     assert not (tmp_path / "helper-was-asked").exists()
+
+
+def test_azure_cli_is_a_provider_name_too(tmp_path: Path) -> None:
+    from gitdeps._config import load_config
+
+    (tmp_path / "gitdeps.toml").write_text('[hosts."Dev.Azure.com"]\nprovider = "azure-cli"\n')
+    host = load_config(root=tmp_path).for_host("dev.azure.com")
+    assert host is not None and (host.provider, host.credential) == ("azure-identity", "azure-cli")
