@@ -28,6 +28,8 @@ def old_pip() -> Path:
 
 
 def ensure(directory: Path) -> Path:
+    """Download into ``directory``/pyXY (backends' dependencies differ per Python)."""
+    directory = directory / f"py{sys.version_info[0]}{sys.version_info[1]}"
     marker = directory / ".complete-2"
     if marker.exists():
         return directory
