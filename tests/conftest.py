@@ -107,6 +107,21 @@ class Forge:
         work = self.work / repo.replace("/", "_")
         return commit_files(bare, files, work=work, **kwargs)  # type: ignore[arg-type]
 
+    def push_acme(self) -> str:
+        """acme-utils (setuptools), which needs acme-core (flit_core, private) and publicdep.
+
+        Returns the requirement line for acme-utils at tag v1.
+        """
+        from tests.support.projects import project
+
+        base = self.server.url
+        self.push("o/core.git", project("acme-core", "0.3.0", backend="flit_core"), tag="v1")
+        dependencies = [f"acme-core @ git+{base}/o/core.git@v1", "publicdep"]
+        self.push(
+            "o/utils.git", project("acme-utils", "1.2.0", dependencies=dependencies), tag="v1"
+        )
+        return f"acme-utils @ git+{base}/o/utils.git@v1"
+
     def url(self, repo: str, ref: str | None = None, subdirectory: str | None = None) -> str:
         text = f"git+{self.server.url}/{repo}"
         if ref:

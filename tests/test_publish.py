@@ -8,26 +8,15 @@ import pytest
 
 from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.index import serve_index
-from tests.support.projects import project
 
 pytestmark = pytest.mark.slow
 
 
 def test_publish_to_a_feed_then_install_from_it(forge: Forge, tmp_path: Path, canary: str) -> None:
-    base = forge.server.url
-    forge.push("o/core.git", project("acme-core", "0.3.0"), tag="v1")
-    forge.push(
-        "o/utils.git",
-        project(
-            "acme-utils",
-            "1.2.0",
-            dependencies=[f"acme-core @ git+{base}/o/core.git@v1", "publicdep"],
-        ),
-        tag="v1",
-    )
+    line = forge.push_acme()
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text(f"acme-utils @ git+{base}/o/utils.git@v1\n")
+    (app / "requirements.txt").write_text(line + "\n")
     ran = run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
         cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},

@@ -18,7 +18,6 @@ import pytest
 from packaging.tags import sys_tags
 
 from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
-from tests.support.projects import project
 
 pytestmark = pytest.mark.slow
 
@@ -26,20 +25,10 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "docs" / "templates"
 
 
 def _app(forge: Forge, tmp_path: Path, canary: str) -> Path:
-    base = forge.server.url
-    forge.push("o/core.git", project("acme-core", "0.3.0", backend="flit_core"), tag="v1")
-    forge.push(
-        "o/utils.git",
-        project(
-            "acme-utils",
-            "1.2.0",
-            dependencies=[f"acme-core @ git+{base}/o/core.git@v1", "publicdep"],
-        ),
-        tag="v1",
-    )
+    line = forge.push_acme()
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text(f"acme-utils @ git+{base}/o/utils.git@v1\ncompiled\n")
+    (app / "requirements.txt").write_text(line + "\ncompiled\n")
     # The developer's first run, whose lock is committed.
     ran = run_gitdeps("vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--lock", "gitdeps.lock",
                       cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary})  # fmt: skip
