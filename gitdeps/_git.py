@@ -33,7 +33,7 @@ from ._secret import redact
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-__all__ = ["RemoteRefs", "Resolved", "fetch_commit", "list_refs", "resolve_ref"]
+__all__ = ["RemoteRefs", "Resolved", "fetch_commit", "is_full_commit", "list_refs", "resolve_ref"]
 
 logger = logging.getLogger("gitdeps")
 
@@ -112,6 +112,17 @@ def _file_path(url: GitURL) -> str:
     return unquote(url.path)
 
 
+def is_full_commit(ref: str) -> bool:
+    """A 40-character commit hash (any case): no ls-remote needed to resolve it."""
+    return bool(_FULL_SHA.match(ref.lower()))
+
+
+def _answered_by(exc: HTTPUnauthorized, url: GitURL) -> str:
+    """The host that answered 401 (after redirects), lower-cased."""
+    answered = urlsplit(str(getattr(exc, "url", "") or url.repo)).hostname
+    return answered.lower() if answered else url.host
+
+
 @dataclasses.dataclass
 class _Used:
     credential: Credential | None
@@ -131,8 +142,7 @@ def _run(
         try:
             return operation(used.credential)
         except HTTPUnauthorized as exc:
-            answered = urlsplit(str(getattr(exc, "url", "") or url.repo)).hostname or url.host
-            if used.credential is not None or answered.lower() != url.host:
+            if used.credential is not None or _answered_by(exc, url) != url.host:
                 raise
             later = credentials.after_unauthorized(url)
             if later is None:
@@ -152,9 +162,8 @@ def _errors(
         yield used
     except HTTPUnauthorized as exc:
         credential = used.credential
-        answered = urlsplit(str(getattr(exc, "url", "") or url.repo))
-        if answered.hostname and answered.hostname.lower() != url.host:
-            other = answered.hostname.lower()
+        other = _answered_by(exc, url)
+        if other != url.host:
             raise AuthError(
                 f"{url.repo} redirects to {other}, which asks for credentials; gitdeps never "
                 f"sends {url.host}'s token to another host: write the repository's final URL "
@@ -253,7 +262,7 @@ def resolve_ref(url: GitURL, ref: str | None, refs: RemoteRefs) -> Resolved:
         if name in refs.refs:
             return Resolved(refs.refs[name], name)
     lowered = ref.lower()
-    if _FULL_SHA.match(lowered):
+    if is_full_commit(lowered):
         return Resolved(lowered, None)
     if _SHORT_SHA.match(lowered):
         matches = {sha for sha in refs.refs.values() if sha.startswith(lowered)}

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -31,7 +31,7 @@ from ._cache import Cache, default_cache_dir
 from ._config import load_config
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import atomic_write
-from ._git import RemoteRefs, list_refs, resolve_ref
+from ._git import RemoteRefs, is_full_commit, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._once import Once
@@ -57,7 +57,6 @@ __all__ = ["VendorResult", "VendoredWheel", "vendor"]
 logger = logging.getLogger("gitdeps")
 progress = logging.getLogger("gitdeps.progress")
 
-T = TypeVar("T")
 _NETWORK_THREADS = 16
 
 
@@ -205,7 +204,7 @@ class _Run:
                 f"{url.requirement_url()} is not in the lock {self.lock_path}; run without "
                 "--locked to add it"
             )
-        if url.ref is not None and _is_full_sha(url.ref):
+        if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
         refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
         return resolve_ref(url, url.ref, refs).commit
@@ -213,7 +212,7 @@ class _Run:
     def _warn_if_tag_moved(self, requirement: GitRequirement, entry: LockedPackage) -> None:
         """A tag should never move; if a locked one has, say so (best effort, no failure)."""
         url = requirement.url
-        if not url.ref or _is_full_sha(url.ref):
+        if not url.ref or is_full_commit(url.ref):
             return
         try:
             refs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
@@ -333,10 +332,6 @@ class _Run:
                     future.cancel()
                 raise
         return {req: self.nodes[self.keys[req]] for req in top}
-
-
-def _is_full_sha(text: str) -> bool:
-    return len(text) == 40 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _pin_requirement(value: str, pins: Mapping[str, str]) -> str:
