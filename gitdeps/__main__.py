@@ -163,7 +163,7 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     v.add_argument(
         "-j", "--jobs", type=int, metavar="N",
-        help="packages to fetch and build at once (default: CPU count + 2, at most 8)",
+        help="builds at once (default: the CPU count); fetches overlap them regardless",
     )  # fmt: skip
     v.add_argument(
         "--no-build-isolation", dest="build_isolation", action="store_false",
