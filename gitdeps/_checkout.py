@@ -3,7 +3,8 @@
 The tree is untrusted input. A name that is ``..``, holds a separator, is
 ``.git`` (in any case or NTFS/HFS disguise), or a symlink that points outside
 the checkout is refused before anything outside the checkout can be touched.
-Submodules are not fetched; a gitlink is reported and left empty.
+Gitlinks (submodules) are reported with the commits they record; the caller
+fetches them. What was written is listed, so an index of it can be made.
 """
 
 from __future__ import annotations
@@ -21,16 +22,31 @@ from dulwich.repo import Repo
 
 from ._errors import UnsafeRepositoryError
 
-__all__ = ["Checkout", "checkout"]
+__all__ = ["Checkout", "Entry", "checkout"]
 
 _GITLINK = 0o160000
 
 
 @dataclasses.dataclass(frozen=True)
+class Entry:
+    """One tree entry as written: what an index of the checkout holds."""
+
+    path: str  # relative, "/"-separated
+    sha: bytes  # hex object id
+    mode: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Checkout:
     root: Path
+    commit: str
     commit_time: int
-    submodules: tuple[str, ...]  # paths of gitlinks, not fetched
+    entries: tuple[Entry, ...]  # files, symlinks and gitlinks, in tree order
+
+    @property
+    def submodules(self) -> tuple[Entry, ...]:
+        """The gitlinks: a directory left empty, and the commit it should hold."""
+        return tuple(e for e in self.entries if e.mode == _GITLINK)
 
 
 def _is_dot_git(name: str) -> bool:
@@ -69,7 +85,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
         commit = repo[commit.object[1]]  # type: ignore[attr-defined]
     dest.mkdir(parents=True)
     root = dest.resolve()
-    submodules: list[str] = []
+    entries: list[Entry] = []
     links: list[tuple[Path, str, str]] = []
     stack: list[tuple[bytes, Path, str]] = [(commit.tree, root, "")]
     while stack:
@@ -86,14 +102,16 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                     raise _collision(what, prefix + name) from None
                 stack.append((entry.sha, target, f"{prefix}{name}/"))
             elif mode == _GITLINK:
-                submodules.append(prefix + name)
+                entries.append(Entry(prefix + name, entry.sha, mode))
                 target.mkdir(exist_ok=True)
             elif stat.S_ISLNK(mode):
+                entries.append(Entry(prefix + name, entry.sha, mode))
                 blob = _object(repo, entry.sha, Blob, what)
                 links.append(
                     (target, blob.as_raw_string().decode("utf-8", "replace"), prefix + name)
                 )
             else:
+                entries.append(Entry(prefix + name, entry.sha, mode))
                 blob = _object(repo, entry.sha, Blob, what)
                 try:
                     handle = open(target, "xb")  # noqa: SIM115 - closed just below
@@ -114,7 +132,12 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                 f"{what}: refusing symlink {display!r} -> {link!r}: through other links it "
                 "points outside the checkout; this repository is unsafe to build"
             )
-    return Checkout(root=root, commit_time=commit.commit_time, submodules=tuple(submodules))
+    return Checkout(
+        root=root,
+        commit=commit.id.decode("ascii"),
+        commit_time=commit.commit_time,
+        entries=tuple(entries),
+    )
 
 
 def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) -> None:

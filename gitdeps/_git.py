@@ -33,12 +33,32 @@ from ._secret import redact
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-__all__ = ["RemoteRefs", "Resolved", "fetch_commit", "is_full_commit", "list_refs", "resolve_ref"]
+__all__ = [
+    "History",
+    "RemoteRefs",
+    "Resolved",
+    "fetch_commit",
+    "fetch_history",
+    "is_full_commit",
+    "list_refs",
+    "resolve_ref",
+]
 
 logger = logging.getLogger("gitdeps")
 
 T = TypeVar("T")
 _DEFAULT_TIMEOUT = 60.0
+
+
+class _QuietFilterFallback(logging.Filter):
+    """dulwich warns when a server ignores a partial-clone filter; the full fetch that
+    follows is the intended fallback, so the warning is only noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "object filtering not recognized" not in record.getMessage()
+
+
+logging.getLogger("dulwich.client").addFilter(_QuietFilterFallback())
 
 
 def _timeout() -> float:
@@ -345,3 +365,72 @@ def _fetch_into(
             f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
             "force-pushed?)"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """What :func:`fetch_history` brought: a repository and the refs a build may read."""
+
+    repo: Repo
+    tags: Mapping[bytes, bytes]  # b"refs/tags/v1.0" -> the tag (or commit) object id
+    branch: bytes | None  # b"refs/heads/main" when HEAD should be on a branch, as pip leaves it
+
+
+def fetch_history(
+    url: GitURL, commit: str, ref: str | None, credentials: Credentials, repo_dir: Path
+) -> History:
+    """Every commit, tree and tag reachable from ``commit`` and from every tag, no blobs.
+
+    pip builds from a ``--filter=blob:none`` clone; version plugins (setuptools_scm,
+    hatch-vcs, pdm-backend, pbr, versioneer, dunamai) read that history with the git
+    CLI. Asking for the same filter costs commits and trees, not file contents; a
+    server without partial-clone support sends the blobs too (what uv fetches).
+    """
+    from dulwich.repo import Repo
+
+    repo = Repo.init_bare(str(repo_dir), mkdir=True)
+    seen: dict[bytes, bytes] = {}
+    symrefs: dict[bytes, bytes] = {}
+
+    def determine_wants(
+        refs: Mapping[bytes, bytes | None], depth: int | None = None
+    ) -> list[bytes]:
+        for name, sha in refs.items():
+            if sha is not None and not name.endswith(b"^{}"):
+                seen[name] = sha
+        tags = {sha for name, sha in seen.items() if name.startswith(b"refs/tags/")}
+        return sorted({commit.encode("ascii"), *tags})
+
+    def fetch(credential: Credential | None) -> None:
+        client, path = _client(url, credential)
+        result = client.fetch(
+            path,
+            repo,
+            determine_wants=determine_wants,
+            ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
+            filter_spec=b"blob:none",
+        )
+        symrefs.update(result.symrefs or {})
+
+    try:
+        _run(url, credentials, "fetch the history of", fetch, commit=commit)
+    except BaseException:
+        repo.close()
+        raise
+    from dulwich.objects import ObjectID
+
+    store = repo.object_store
+    tags = {n: s for n, s in seen.items() if n.startswith(b"refs/tags/") and ObjectID(s) in store}
+    return History(repo=repo, tags=tags, branch=_branch(ref, seen, symrefs))
+
+
+def _branch(
+    ref: str | None, refs: Mapping[bytes, bytes], symrefs: Mapping[bytes, bytes]
+) -> bytes | None:
+    """The branch pip's checkout would be on: the ref's own, or HEAD's when none is named."""
+    if ref is None:
+        head = symrefs.get(b"HEAD")
+        return head if head and head.startswith(b"refs/heads/") else None
+    name = ref if ref.startswith("refs/heads/") else f"refs/heads/{ref}"
+    encoded = name.encode("utf-8", "surrogateescape")
+    return encoded if encoded in refs else None

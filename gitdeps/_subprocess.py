@@ -28,6 +28,12 @@ _SECRET_NAMES = re.compile(
 )
 # Installer settings are the user's own and needed to reach their index.
 _KEEP = re.compile(r"^(PIP_|UV_).*")
+# Where git looks for a repository: set by a git hook or a CI step that runs
+# gitdeps, they would point a build's own ``git describe`` at the wrong one.
+_GIT_LOCATION = re.compile(
+    r"^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES"
+    r"|COMMON_DIR|NAMESPACE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM)$"
+)
 
 
 def clean_environ(
@@ -42,6 +48,8 @@ def clean_environ(
     environ = os.environ if environ is None else environ
     cleaned = {}
     for name, value in environ.items():
+        if _GIT_LOCATION.match(name):
+            continue
         if (installer and _KEEP.match(name)) or (
             not _SECRET_NAMES.match(name) and not holds_secret(value)
         ):

@@ -233,17 +233,12 @@ class _Run:
 
     def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
-            from ._checkout import checkout
-            from ._git import fetch_commit
+            from ._source import fetch_tree
 
             started = time.monotonic()
-            where = Path(tempfile.mkdtemp(dir=self.scratch / "src"))
-            repo = fetch_commit(url, commit, self.credentials, where / "repo.git")
-            try:
-                tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
-            finally:
-                repo.close()
-            shutil.rmtree(where / "repo.git", ignore_errors=True)
+            tree = fetch_tree(
+                url, commit, self.credentials, Path(tempfile.mkdtemp(dir=self.scratch / "src"))
+            )
             progress.info("%s: fetched (%.1f s)", label, time.monotonic() - started)
             return tree
 
@@ -293,7 +288,9 @@ class _Run:
                 "check #subdirectory="
             )
         inside = [
-            s for s in tree.submodules if not url.subdirectory or s.startswith(url.subdirectory)
+            s.path
+            for s in tree.submodules
+            if not url.subdirectory or s.path.startswith(url.subdirectory)
         ]
         if inside:
             logger.warning(

@@ -11,7 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-BACKENDS = ["setuptools>=70", "hatchling>=1.24", "flit_core>=3.9,<4"]
+BACKENDS = [
+    "setuptools>=70",
+    "hatchling>=1.24",
+    "flit_core>=3.9,<4",
+    # version plugins, as real projects use them (tests/support/scm.py)
+    "setuptools-scm>=8",
+    "hatch-vcs>=0.4",
+    "pdm-backend>=2",
+    "pbr>=6",
+    "versioneer[toml]==0.29",
+    "poetry-core>=1.0",
+    "poetry-dynamic-versioning>=1,<2",
+]
 # The pip that ships with the oldest Python gitdeps supports (3.10), to install with.
 OLD_PIP = "pip==23.0.1"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / ".backend-wheels"
@@ -30,7 +42,7 @@ def old_pip() -> Path:
 def ensure(directory: Path) -> Path:
     """Download into ``directory``/pyXY (backends' dependencies differ per Python)."""
     directory = directory / f"py{sys.version_info[0]}{sys.version_info[1]}"
-    marker = directory / ".complete-2"
+    marker = directory / ".complete-3"
     if marker.exists():
         return directory
     directory.mkdir(parents=True, exist_ok=True)

@@ -58,8 +58,10 @@ class GitServer:
         host: str = "127.0.0.1",
         allow_anonymous: bool = False,
         schemes: tuple[str, ...] = ("basic", "bearer"),
+        allow_filter: bool = True,
     ) -> None:
         self.root = root
+        self.allow_filter = allow_filter
         self.token = token
         self.allow_anonymous = allow_anonymous
         self.schemes = schemes
@@ -204,10 +206,13 @@ class GitServer:
             "REMOTE_USER": "gitdeps-test",
             "REMOTE_ADDR": "127.0.0.1",
             # Fetching a commit by hash that is no longer a branch tip, as
-            # GitHub and Azure DevOps allow.
-            "GIT_CONFIG_COUNT": "1",
+            # GitHub and Azure DevOps allow; partial clone filters, as GitHub
+            # and GitLab allow (``allow_filter=False`` is a server without).
+            "GIT_CONFIG_COUNT": "2",
             "GIT_CONFIG_KEY_0": "uploadpack.allowReachableSHA1InWant",
             "GIT_CONFIG_VALUE_0": "true",
+            "GIT_CONFIG_KEY_1": "uploadpack.allowFilter",
+            "GIT_CONFIG_VALUE_1": "true" if self.allow_filter else "false",
         }
         if handler.headers.get("Content-Encoding"):
             env["HTTP_CONTENT_ENCODING"] = handler.headers["Content-Encoding"]

@@ -1,0 +1,55 @@
+"""A commit's source tree as the build sees it, the way pip would have cloned it.
+
+Two fetches run side by side: the commit at depth 1 (its tree and files) and
+its history without file contents (commits, trees, tags). The tree is written
+by :func:`gitdeps._checkout.checkout`, which refuses anything that escapes it;
+then a ``.git`` that holds no credential is laid beside it, so version plugins
+compute what they compute in pip's clone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from ._auth import Credentials
+from ._checkout import Checkout, checkout
+from ._git import History, fetch_commit, fetch_history
+from ._gitdir import write_git_dir
+from ._giturl import GitURL
+
+__all__ = ["fetch_tree"]
+
+
+def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) -> Checkout:
+    """Fetch ``commit`` of ``url`` into ``where/tree``; return what was written."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gitdeps-history") as side:
+        pending = side.submit(
+            fetch_history, url, commit, url.ref, credentials, where / "history.git"
+        )
+        try:
+            repo = fetch_commit(url, commit, credentials, where / "repo.git")
+            try:
+                tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
+            finally:
+                repo.close()
+        except BaseException:
+            pending.add_done_callback(_close_history)
+            raise
+        history = pending.result()
+    history.repo.close()  # its packs stay on disk, to be moved into the checkout's .git
+    write_git_dir(
+        tree,
+        object_dirs=[where / "history.git" / "objects", where / "repo.git" / "objects"],
+        tags=history.tags,
+        branch=history.branch,
+    )
+    shutil.rmtree(where / "history.git", ignore_errors=True)
+    shutil.rmtree(where / "repo.git", ignore_errors=True)
+    return tree
+
+
+def _close_history(future: Future[History]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().repo.close()

@@ -1,0 +1,160 @@
+"""Packages versioned from git build to the version pip builds, for every plugin.
+
+Each plugin's fixture is pushed with a real history; for every kind of ref a
+user writes, the version in gitdeps' wheel (before its own commit label, where
+it adds one) must equal the version of the wheel real pip builds from the same
+URL on the same server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.utils import parse_wheel_filename
+
+import gitdeps
+from gitdeps._wheel import pinned_version
+from tests.conftest import Forge, files_containing, fresh_venv, pip_install, run_python
+from tests.support.scm import PLUGINS, push_history
+
+
+def _pip_wheel_version(url: str, out: Path) -> str:
+    """The version of the wheel ``pip wheel`` builds from ``url``."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-cache-dir",
+            "-q",
+            "-w",
+            str(out),
+            url,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = out.glob("*.whl")
+    return str(parse_wheel_filename(wheel.name)[1])
+
+
+def _vendor(requirement: str, app: Path) -> gitdeps.VendorResult:
+    app.mkdir()
+    (app / "requirements.txt").write_text(requirement + "\n")
+    return gitdeps.vendor(
+        requirements=[app / "requirements.txt"],
+        wheelhouse=app / "wheelhouse",
+        output_requirements=app / "wheelhouse" / "requirements.txt",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("plugin", sorted(PLUGINS))
+def test_every_ref_builds_the_version_pip_builds(
+    plugin: str, forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+    name = f"scm-{plugin}".replace("_", "-")
+    module = name.replace("-", "_")
+    repo = f"o/{name}.git"
+    history = push_history(forge.push, repo, PLUGINS[plugin](name, module))
+    authed = forge.server.url.replace("http://", f"http://user:{canary}@")
+    versions = {}
+    for kind, ref in history.refs().items():
+        result = _vendor(f"{name} @ {forge.url(repo, ref)}", tmp_path / kind)
+        (package,) = result.packages
+        versions[kind] = package.version
+        pip_version = _pip_wheel_version(f"git+{authed}/{repo}@{ref}", tmp_path / f"pip-{kind}")
+        assert package.version == pinned_version(pip_version, package.commit), (kind, ref)
+
+    # The branch build installs and imports with the server gone, at that version.
+    forge.server.stop()
+    python = fresh_venv(tmp_path / "venv")
+    app = tmp_path / "branch"
+    ran = pip_install(python, "--no-index", "-r", "wheelhouse/requirements.txt", cwd=app)
+    assert ran.returncode == 0, ran.output
+    reported = run_python(python, f"import {module}; print({module}.__version__)", cwd=tmp_path)
+    installed = run_python(
+        python, f"from importlib.metadata import version; print(version({name!r}))", cwd=tmp_path
+    )
+    assert installed.strip() == versions["branch"]
+    # A version file written at build time holds the plugin's version, before the label.
+    assert versions["branch"].startswith(reported.strip().split("+")[0])
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize("allow_filter", [True, False], ids=["blob-none", "no-filter-server"])
+def test_the_build_sees_pips_repository_and_no_credential(
+    allow_filter: bool, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the plugins' git commands read, with or without partial-clone support."""
+    from gitdeps._auth import Credentials
+    from gitdeps._giturl import parse_git_url
+    from gitdeps._source import fetch_tree
+    from tests.support.gitserver import GitServer
+
+    root = tmp_path / "srv"
+    root.mkdir()
+    with GitServer(root, token=canary, allow_filter=allow_filter) as server:
+        forge = Forge(server, root, tmp_path / "pushes")
+        history = push_history(
+            forge.push, "o/lib.git", {"lib.py": "x = 1\n", "run.sh": "#!/bin/sh\n"}
+        )
+        monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+        url, _ = parse_git_url(forge.url("o/lib.git", history.branch))
+        work = tmp_path / "work"
+        work.mkdir()
+        commit = _git(tmp_path / "pushes" / "o_lib.git", "rev-parse", "HEAD")
+        tree = fetch_tree(url, commit, Credentials(()), work)
+        authorized = [r for r in server.requests if r.authorization]
+
+    assert _git(tree.root, "describe", "--tags", "--long", "--dirty").startswith("2.3.2-2-g")
+    assert _git(tree.root, "status", "--porcelain") == ""
+    assert _git(tree.root, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert _git(tree.root, "tag", "--list") == "2.3.1\n2.3.2"
+    assert _git(tree.root, "cat-file", "-t", "2.3.1") == "tag"  # annotated, as on the server
+    assert _git(tree.root, "rev-list", "--count", "HEAD") == "5"
+    assert _git(tree.root, "ls-files").splitlines() == ["CHANGES.txt", "lib.py", "run.sh"]
+    # No remote, no URL, no credential: nothing a backend or later git could use.
+    config = _git(tree.root, "config", "--list", "--local")
+    assert "remote." not in config and "url" not in config
+    assert files_containing(tree.root, canary) == []
+    assert not (tree.root / ".git" / "shallow").exists()
+    assert authorized and server.tokens_seen() == [canary] * len(authorized)
+
+
+def test_a_ref_named_by_tag_or_hash_leaves_head_detached(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitdeps._auth import Credentials
+    from gitdeps._giturl import parse_git_url
+    from gitdeps._source import fetch_tree
+
+    history = push_history(forge.push, "o/lib.git", {"lib.py": "x = 1\n"})
+    monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+    for ref in (history.annotated, history.tagged_hash):
+        url, _ = parse_git_url(forge.url("o/lib.git", ref))
+        commit = (
+            history.tagged_hash
+            if ref == history.tagged_hash
+            else _git(forge.root / "o/lib.git", "rev-parse", f"{ref}^{{commit}}")
+        )
+        where = tmp_path / ref
+        where.mkdir()
+        tree = fetch_tree(url, commit, Credentials(()), where)
+        assert _git(tree.root, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
+        assert _git(tree.root, "rev-parse", "HEAD") == commit
