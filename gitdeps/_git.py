@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 __all__ = [
     "History",
     "RemoteRefs",
-    "Resolved",
     "fetch_commit",
     "fetch_history",
+    "find_commits",
     "is_full_commit",
     "list_refs",
     "resolve_ref",
@@ -79,12 +79,6 @@ class RemoteRefs:
 
     refs: Mapping[str, str]
     head: str | None  # the branch HEAD points at, e.g. "refs/heads/main"
-
-
-@dataclasses.dataclass(frozen=True)
-class Resolved:
-    commit: str
-    ref_name: str | None  # the full ref the request named, when it named one
 
 
 class _OriginBoundClient(Urllib3HttpGitClient):
@@ -270,37 +264,92 @@ def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
     return RemoteRefs(refs=refs, head=head.decode() if head else None)
 
 
-def resolve_ref(url: GitURL, ref: str | None, refs: RemoteRefs) -> Resolved:
-    """Resolve a branch, tag, full or short commit, or none (HEAD), like pip."""
+def resolve_ref(
+    url: GitURL,
+    ref: str | None,
+    refs: RemoteRefs,
+    *,
+    search: Callable[[str], list[str]] | None = None,
+) -> str:
+    """The commit a branch, tag, full or short commit, or none (HEAD) names, like pip.
+
+    A short hash that is no branch or tag tip is looked up with ``search`` (the
+    commits of every branch's and tag's history that start with it), as pip finds
+    it in its clone.
+    """
     if ref is None:
         commit = refs.refs.get("HEAD") or (refs.refs.get(refs.head) if refs.head else None)
         if commit is None:
             raise FetchError(f"{url.repo} has no HEAD (an empty repository?); name a ref with @ref")
-        return Resolved(commit, refs.head)
+        return commit
     candidates = [ref] if ref.startswith("refs/") else [f"refs/heads/{ref}", f"refs/tags/{ref}"]
     for name in candidates:
         if name in refs.refs:
-            return Resolved(refs.refs[name], name)
+            return refs.refs[name]
     lowered = ref.lower()
     if is_full_commit(lowered):
-        return Resolved(lowered, None)
+        return lowered
     if _SHORT_SHA.match(lowered):
         matches = {sha for sha in refs.refs.values() if sha.startswith(lowered)}
+        if not matches and search is not None:
+            matches = set(search(lowered))
         if len(matches) == 1:
-            return Resolved(matches.pop(), None)
+            return matches.pop()
         if len(matches) > 1:
             raise FetchError(
-                f"short commit {ref!r} is ambiguous in {url.repo}; use the full 40-character hash"
+                f"short commit {ref!r} is ambiguous in {url.repo} "
+                f"({', '.join(sorted(m[:12] for m in matches))}); use the full 40-character hash"
             )
         raise FetchError(
-            f"commit {ref!r} is not the tip of any branch or tag of {url.repo}, and a short hash "
-            "can only be matched against those; use the full 40-character hash"
+            f"commit {ref!r} is in no branch's or tag's history of {url.repo}; check the hash, "
+            "or use the full 40-character hash (git rev-parse <short> in a clone prints it)"
         )
     near = _near_misses(ref, refs.refs)
     raise FetchError(
         f"ref {ref!r} not found in {url.repo}: no branch, tag or commit of that name"
         + (f" (did you mean {', '.join(near)}?)" if near else "")
     )
+
+
+def find_commits(url: GitURL, prefix: str, credentials: Credentials, repo_dir: Path) -> list[str]:
+    """Commits of every branch's and tag's history whose hash starts with ``prefix``.
+
+    Only commits travel (a ``tree:0`` filter; a server without partial clone sends
+    everything, which is what pip's clone holds too).
+    """
+    from dulwich.objects import Commit
+    from dulwich.repo import Repo
+
+    def determine_wants(
+        refs: Mapping[bytes, bytes | None], depth: int | None = None
+    ) -> list[bytes]:
+        return sorted(
+            {sha for name, sha in refs.items() if sha is not None and not name.endswith(b"^{}")}
+        )
+
+    repo = Repo.init_bare(str(repo_dir), mkdir=True)
+    try:
+
+        def fetch(credential: Credential | None) -> None:
+            client, path = _client(url, credential)
+            client.fetch(
+                path,
+                repo,
+                determine_wants=determine_wants,
+                ref_prefix=[b"refs/heads/", b"refs/tags/"],
+                filter_spec=b"tree:0",
+            )
+
+        _run(url, credentials, "search the history of", fetch)
+        wanted = prefix.lower().encode("ascii")
+        store = repo.object_store
+        return sorted(
+            sha.decode("ascii")
+            for sha in store
+            if sha.startswith(wanted) and isinstance(store[sha], Commit)
+        )
+    finally:
+        repo.close()
 
 
 def _near_misses(ref: str, refs: Mapping[str, str]) -> list[str]:

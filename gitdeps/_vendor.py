@@ -207,7 +207,17 @@ class _Run:
         if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
         refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
-        return resolve_ref(url, url.ref, refs).commit
+        return resolve_ref(url, url.ref, refs, search=lambda prefix: self._search(url, prefix))
+
+    def _search(self, url: GitURL, prefix: str) -> list[str]:
+        from ._git import find_commits
+
+        progress.info("%s: %s is no branch or tag tip; searching the history", url.repo, prefix)
+        where = Path(tempfile.mkdtemp(dir=self.scratch / "src")) / "search.git"
+        try:
+            return find_commits(url, prefix, self.credentials, where)
+        finally:
+            shutil.rmtree(where.parent, ignore_errors=True)
 
     def _warn_if_tag_moved(self, requirement: GitRequirement, entry: LockedPackage) -> None:
         """A tag should never move; if a locked one has, say so (best effort, no failure)."""

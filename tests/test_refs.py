@@ -1,0 +1,73 @@
+"""Refs resolve as pip resolves them: short hashes deep in history included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitdeps import FetchError
+from gitdeps._auth import Credentials
+from gitdeps._git import find_commits, list_refs, resolve_ref
+from gitdeps._giturl import parse_git_url
+from tests.conftest import Forge, run_gitdeps
+from tests.support.projects import project
+
+
+def _history(forge: Forge) -> list[str]:
+    commits = [forge.push("o/lib.git", {"n.txt": f"{n}\n"}, message=f"c{n}") for n in range(4)]
+    forge.push("o/lib.git", {"n.txt": "side\n"}, branch="side", message="side")
+    return commits
+
+
+def test_a_short_hash_deep_in_history_resolves_like_pip(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = _history(forge)
+    monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+    url, _ = parse_git_url(forge.url("o/lib.git"))
+    credentials = Credentials(())
+    refs = list_refs(url, credentials)
+    searched: list[str] = []
+
+    def search(prefix: str) -> list[str]:
+        searched.append(prefix)
+        return find_commits(url, prefix, credentials, tmp_path / f"search-{len(searched)}.git")
+
+    # A tip resolves without a search; a buried commit with one, in any case.
+    assert resolve_ref(url, commits[3][:7], refs, search=search) == commits[3]
+    assert searched == []
+    assert resolve_ref(url, commits[1][:7].upper(), refs, search=search) == commits[1]
+    assert searched == [commits[1][:7]]
+    with pytest.raises(FetchError, match="in no branch's or tag's history"):
+        resolve_ref(url, "0000000", refs, search=search)
+    # Only commits travelled: no trees, no blobs.
+    from dulwich.repo import Repo
+
+    with Repo(str(tmp_path / "search-1.git")) as repo:
+        kinds = {type(repo.object_store[sha]).__name__ for sha in repo.object_store}
+    assert kinds == {"Commit"}
+
+
+@pytest.mark.slow
+def test_vendor_a_short_hash_that_is_no_tip(forge: Forge, tmp_path: Path, canary: str) -> None:
+    old = forge.push("o/pkg.git", project("pkg", "1.0"), message="old")
+    forge.push("o/pkg.git", project("pkg", "2.0"), message="new")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"pkg @ {forge.url('o/pkg.git', old[:8])}\n")
+    env = {"GITDEPS_TOKEN_127_0_0_1": canary}
+    args = ("vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt")
+    ran = run_gitdeps(*args, "--lock", "gitdeps.lock", cwd=app, env=env)
+    assert ran.returncode == 0, ran.output
+    assert f'commit = "{old}"' in (app / "gitdeps.lock").read_text()
+    assert "pkg==1.0+g" in (app / "out.txt").read_text()
+
+    (app / "requirements.txt").write_text(f"pkg @ {forge.url('o/pkg.git', 'abcdef12')}\n")
+    ran = run_gitdeps(*args, cwd=app, env=env)
+    assert ran.returncode == 5
+    assert (
+        "requirements.txt:1: pkg: commit 'abcdef12' is in no branch's or tag's history"
+        in ran.stderr
+    )
+    assert "Traceback" not in ran.output
