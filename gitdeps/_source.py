@@ -2,9 +2,9 @@
 
 Two fetches run side by side: the commit at depth 1 (its tree and files) and
 its history without file contents (commits, trees, tags). The tree is written
-by :func:`gitdeps._checkout.checkout`, which refuses anything that escapes it;
-then a ``.git`` that holds no credential is laid beside it, so version plugins
-compute what they compute in pip's clone.
+by :func:`gitdeps._checkout.checkout`, which refuses anything that escapes it,
+and its submodules are filled in; then a ``.git`` that holds no credential is
+laid beside it, so version plugins compute what they compute in pip's clone.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ._checkout import Checkout, checkout
 from ._git import History, fetch_commit, fetch_history
 from ._gitdir import write_git_dir
 from ._giturl import GitURL
+from ._submodules import fetch_submodules
 
 __all__ = ["fetch_tree"]
 
@@ -34,6 +35,8 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
                 tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
             finally:
                 repo.close()
+            (where / "modules").mkdir()
+            fetch_submodules(tree, url, credentials, where / "modules")
         except BaseException:
             pending.add_done_callback(_close_history)
             raise
@@ -45,8 +48,8 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
         tags=history.tags,
         branch=history.branch,
     )
-    shutil.rmtree(where / "history.git", ignore_errors=True)
-    shutil.rmtree(where / "repo.git", ignore_errors=True)
+    for fetched in ("history.git", "repo.git", "modules"):
+        shutil.rmtree(where / fetched, ignore_errors=True)
     return tree
 
 

@@ -297,17 +297,6 @@ class _Run:
                 f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
                 "check #subdirectory="
             )
-        inside = [
-            s.path
-            for s in tree.submodules
-            if not url.subdirectory or s.path.startswith(url.subdirectory)
-        ]
-        if inside:
-            logger.warning(
-                "%s: submodules are not fetched (%s); the build sees them empty",
-                what,
-                ", ".join(inside),
-            )
         out = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
         with self._build_slots:  # builds are CPU-bound: at most --jobs at once
             started = time.monotonic()

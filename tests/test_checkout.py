@@ -58,15 +58,12 @@ def test_hostile_trees_are_refused(
 
 
 @pytest.mark.slow
-def test_links_inside_are_kept_and_submodules_reported(
-    forge: Forge, tmp_path: Path, canary: str
-) -> None:
+def test_links_inside_are_kept(forge: Forge, tmp_path: Path, canary: str) -> None:
     bare = make_repo(forge.root, "o/victim.git")
     files = project("victim", "1.0")
     tree: dict[Any, Any] = {
         "pyproject.toml": files["pyproject.toml"],
         "victim": {"__init__.py": files["victim/__init__.py"], "alias.py": (LINK, b"__init__.py")},
-        "vendor": {"lib": (GITLINK, b"0" * 40)},
     }
     push_raw_tree(bare, tree)
     app = tmp_path / "app"
@@ -74,9 +71,27 @@ def test_links_inside_are_kept_and_submodules_reported(
     (app / "requirements.txt").write_text(f"victim @ {forge.url('o/victim.git')}\n")
     code, stderr = _vendor(app, canary)
     assert code == 0, stderr
-    assert "submodules are not fetched (vendor/lib)" in stderr
     import zipfile
 
     (wheel,) = (app / "wheelhouse").glob("victim-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("victim/alias.py") == archive.read("victim/__init__.py")
+
+
+def test_a_gitlink_with_no_gitmodules_entry_is_named(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    bare = make_repo(forge.root, "o/partial.git")
+    files = project("partial", "1.0")
+    tree: dict[Any, Any] = {
+        "pyproject.toml": files["pyproject.toml"],
+        "vendor": {"lib": (GITLINK, b"1" * 40)},
+    }
+    push_raw_tree(bare, tree)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"partial @ {forge.url('o/partial.git')}\n")
+    code, stderr = _vendor(app, canary)
+    assert code == 5, stderr
+    assert "submodule 'vendor/lib' (commit 111111111111) has no url in .gitmodules" in stderr
+    assert "Traceback" not in stderr

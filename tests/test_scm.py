@@ -18,6 +18,7 @@ from packaging.utils import parse_wheel_filename
 import gitdeps
 from gitdeps._wheel import pinned_version
 from tests.conftest import Forge, files_containing, fresh_venv, pip_install, run_python
+from tests.support.gitserver import git
 from tests.support.scm import PLUGINS, push_history
 
 
@@ -91,12 +92,6 @@ def test_every_ref_builds_the_version_pip_builds(
     assert versions["branch"].startswith(reported.strip().split("+")[0])
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
 @pytest.mark.parametrize("allow_filter", [True, False], ids=["blob-none", "no-filter-server"])
 def test_the_build_sees_pips_repository_and_no_credential(
     allow_filter: bool, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
@@ -118,19 +113,19 @@ def test_the_build_sees_pips_repository_and_no_credential(
         url, _ = parse_git_url(forge.url("o/lib.git", history.branch))
         work = tmp_path / "work"
         work.mkdir()
-        commit = _git(tmp_path / "pushes" / "o_lib.git", "rev-parse", "HEAD")
+        commit = git(tmp_path / "pushes" / "o_lib.git", "rev-parse", "HEAD")
         tree = fetch_tree(url, commit, Credentials(()), work)
         authorized = [r for r in server.requests if r.authorization]
 
-    assert _git(tree.root, "describe", "--tags", "--long", "--dirty").startswith("2.3.2-2-g")
-    assert _git(tree.root, "status", "--porcelain") == ""
-    assert _git(tree.root, "symbolic-ref", "HEAD") == "refs/heads/main"
-    assert _git(tree.root, "tag", "--list") == "2.3.1\n2.3.2"
-    assert _git(tree.root, "cat-file", "-t", "2.3.1") == "tag"  # annotated, as on the server
-    assert _git(tree.root, "rev-list", "--count", "HEAD") == "5"
-    assert _git(tree.root, "ls-files").splitlines() == ["CHANGES.txt", "lib.py", "run.sh"]
+    assert git(tree.root, "describe", "--tags", "--long", "--dirty").startswith("2.3.2-2-g")
+    assert git(tree.root, "status", "--porcelain") == ""
+    assert git(tree.root, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert git(tree.root, "tag", "--list") == "2.3.1\n2.3.2"
+    assert git(tree.root, "cat-file", "-t", "2.3.1") == "tag"  # annotated, as on the server
+    assert git(tree.root, "rev-list", "--count", "HEAD") == "5"
+    assert git(tree.root, "ls-files").splitlines() == ["CHANGES.txt", "lib.py", "run.sh"]
     # No remote, no URL, no credential: nothing a backend or later git could use.
-    config = _git(tree.root, "config", "--list", "--local")
+    config = git(tree.root, "config", "--list", "--local")
     assert "remote." not in config and "url" not in config
     assert files_containing(tree.root, canary) == []
     assert not (tree.root / ".git" / "shallow").exists()
@@ -151,10 +146,10 @@ def test_a_ref_named_by_tag_or_hash_leaves_head_detached(
         commit = (
             history.tagged_hash
             if ref == history.tagged_hash
-            else _git(forge.root / "o/lib.git", "rev-parse", f"{ref}^{{commit}}")
+            else git(forge.root / "o/lib.git", "rev-parse", f"{ref}^{{commit}}")
         )
         where = tmp_path / ref
         where.mkdir()
         tree = fetch_tree(url, commit, Credentials(()), where)
-        assert _git(tree.root, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
-        assert _git(tree.root, "rev-parse", "HEAD") == commit
+        assert git(tree.root, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
+        assert git(tree.root, "rev-parse", "HEAD") == commit

@@ -286,8 +286,10 @@ def commit_files(
     annotated: bool = False,
     date: str = "2024-01-02T03:04:05Z",
     replace: bool = True,
+    gitlinks: Mapping[str, str] | None = None,
 ) -> str:
-    """Commit ``files`` on ``branch`` of ``bare`` and push; return the commit id."""
+    """Commit ``files`` (and ``gitlinks``: path -> commit) on ``branch`` of ``bare`` and
+    push; return the commit id."""
     if not work.exists():
         git(bare.parent, "clone", "-q", str(bare), str(work))
         git(work, "checkout", "-q", "-B", branch)
@@ -313,6 +315,8 @@ def commit_files(
         else:
             target.write_text(content)
     git(work, "add", "-A", ".")
+    for path, sha in (gitlinks or {}).items():
+        git(work, "update-index", "--add", "--cacheinfo", f"160000,{sha},{path}")
     git(work, "commit", "-q", "--allow-empty", "-m", message, date=date)
     sha = git(work, "rev-parse", "HEAD")
     git(work, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
