@@ -27,6 +27,9 @@ __all__ = ["build_wheel"]
 
 logger = logging.getLogger("gitdeps")
 
+# PEP 517's config_settings: a repeated key is a list, as pip passes them.
+ConfigSettings = Mapping[str, "str | list[str]"] | None
+
 # Zip archives cannot hold dates before 1980.
 _ZIP_EPOCH = 315532800
 
@@ -69,7 +72,7 @@ def _check_installed(requires: list[str], what: str) -> None:
 
 
 def _one_process_build(
-    runner: _Runner, python: str, source: Path, outdir: Path, what: str
+    runner: _Runner, python: str, source: Path, outdir: Path, what: str, *, config: ConfigSettings
 ) -> Path | None:
     """Build with one backend process when the backend wants no extra requirements.
 
@@ -81,7 +84,7 @@ def _one_process_build(
         wheels = Path(scratch) / "wheels"
         wheels.mkdir()
         command = [python, "-c", DRIVER, str(source), str(wheels), backend]
-        command += [json.dumps(backend_path), str(answer)]
+        command += [json.dumps(backend_path), str(answer), json.dumps(config)]
         try:
             runner(command, cwd=str(source))
         except ProcessFailed:
@@ -116,11 +119,12 @@ def build_wheel(
     what: str,
     environments: BuildEnvironments | None,
     source_date_epoch: int,
+    config_settings: ConfigSettings = None,
 ) -> Path:
     """Build one wheel of the project at ``source`` into ``outdir``; return its path.
 
     ``environments`` None means ``--no-build-isolation``: the backend must be
-    importable by this interpreter.
+    importable by this interpreter. ``config_settings`` go to the backend's hooks.
     """
     if not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
         raise BuildError(
@@ -138,11 +142,11 @@ def build_wheel(
             python = str(environments.python_for(requires))
             runner.prefer_scripts_of(python)
         outdir.mkdir(parents=True, exist_ok=True)
-        built = _one_process_build(runner, python, source, outdir, what)
+        built = _one_process_build(runner, python, source, outdir, what, config=config_settings)
         if built is not None:
             return built
         builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
-        dynamic = sorted(builder.get_requires_for_build("wheel") - set(requires))
+        dynamic = sorted(builder.get_requires_for_build("wheel", config_settings) - set(requires))
         if environments is None:
             missing = sorted({" -> ".join(chain) for chain in builder.check_dependencies("wheel")})
             if missing:
@@ -155,7 +159,7 @@ def build_wheel(
             python = str(environments.python_for([*requires, *dynamic]))
             builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
         with tempfile.TemporaryDirectory(dir=outdir) as scratch:
-            built = Path(builder.build("wheel", scratch))
+            built = Path(builder.build("wheel", scratch, config_settings))
             final = outdir / built.name
             os.replace(built, final)
         return final

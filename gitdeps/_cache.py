@@ -78,15 +78,24 @@ class Cache:
 
     # -- keys -----------------------------------------------------------------
     @staticmethod
-    def wheel_key(url: str, commit: str, subdirectory: str, *, isolated: bool) -> str:
+    def wheel_key(
+        url: str,
+        commit: str,
+        subdirectory: str,
+        *,
+        isolated: bool,
+        config_settings: tuple[tuple[str, str], ...] = (),
+    ) -> str:
         """The key of a built wheel. ``url`` must be credential-free."""
-        material = {
+        material: dict[str, object] = {
             "url": url,
             "commit": commit,
             "subdirectory": subdirectory,
             "isolated": isolated,
             "interpreter": _interpreter(),
         }
+        if config_settings:  # absent otherwise, so existing entries keep their keys
+            material["config_settings"] = [list(pair) for pair in config_settings]
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     @staticmethod

@@ -28,7 +28,8 @@ _LEGACY = "setuptools.build_meta:__legacy__"
 
 DRIVER = r"""
 import importlib, json, os, sys
-source, outdir, backend, backend_path, result = sys.argv[1:6]
+source, outdir, backend, backend_path, result, config = sys.argv[1:7]
+config = json.loads(config)
 paths = [os.path.join(source, p) for p in json.loads(backend_path)]
 sys.path[:0] = paths
 module, _, attr = backend.partition(":")
@@ -41,10 +42,10 @@ except (ImportError, AttributeError) as exc:
         json.dump({"requires": [], "unavailable": f"{type(exc).__name__}: {exc}"}, f)
     sys.exit(0)
 hook = getattr(obj, "get_requires_for_build_wheel", None)
-requires = list(hook(None)) if hook is not None else []
+requires = list(hook(config)) if hook is not None else []
 answer = {"requires": requires}
 if not requires:
-    answer["wheel"] = obj.build_wheel(outdir, None, None)
+    answer["wheel"] = obj.build_wheel(outdir, config, None)
 with open(result, "w") as f:
     json.dump(answer, f)
 """

@@ -81,10 +81,27 @@ class GitRequirement:
     extras: tuple[str, ...] = ()
     marker: str | None = None
     editable: bool = False
+    # ``--config-settings KEY=VALUE`` on the line, in order, for the build backend
+    config_settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str | None:
         return canonicalize_name(self.name) if self.name else None
+
+    def backend_config(self) -> dict[str, str | list[str]] | None:
+        """The PEP 517 ``config_settings`` as pip builds them: a repeated key is a list."""
+        if not self.config_settings:
+            return None
+        merged: dict[str, str | list[str]] = {}
+        for key, value in self.config_settings:
+            previous = merged.get(key)
+            if previous is None:
+                merged[key] = value
+            elif isinstance(previous, list):
+                previous.append(value)
+            else:
+                merged[key] = [previous, value]
+        return merged
 
     def describe(self) -> str:
         return f"{self.name or self.url.requirement_url()} ({self.requested_by})"
@@ -228,18 +245,29 @@ class _Parser:
             self._option_line(location, base, raw, line)
             return
         requirement, options = _split_args_options(line)
-        if "--hash" in options:
-            self.uses_hashes = True
+        try:
+            tokens = shlex.split(options)
+        except ValueError as exc:
+            raise RequirementError(f"{location}: cannot split the line: {exc}\n    {raw}") from None
+        self.uses_hashes |= any(t.startswith("--hash") for t in tokens)
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
             self.entries.append(PassThrough(raw, location))
             return
-        self._add_git(entry)
+        self._add_git(entry, tokens, location)
 
-    def _add_git(self, entry: tuple[GitRequirement, EmbeddedCredential | None]) -> None:
+    def _add_git(
+        self,
+        entry: tuple[GitRequirement, EmbeddedCredential | None],
+        options: Sequence[str],
+        location: Location,
+    ) -> None:
         requirement, credential = entry
         if credential is not None:
             self.credentials.append(credential)
+        settings = _config_settings(options, location)
+        if settings:
+            requirement = dataclasses.replace(requirement, config_settings=settings)
         self.entries.append(requirement)
 
     def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
@@ -258,14 +286,14 @@ class _Parser:
         if option in ("-r", "--requirement"):
             self._include(location, base, value)
         elif option in ("-e", "--editable"):
-            entry = _requirement(" ".join([value, *rest]).strip(), location, editable=True)
+            entry = _requirement(value, location, editable=True)
             if entry is None:
                 raise RequirementError(
                     f"{location}: editable requirement {value!r} is not a git URL; gitdeps "
                     "vendors only git requirements, and a deploy target cannot install a "
                     "local editable: install it as a normal requirement"
                 )
-            self._add_git(entry)
+            self._add_git(entry, rest, location)
         elif option in _PATH_OPTIONS:
             self._path_option(location, base, raw, _PATH_OPTIONS[option], value)
         else:
@@ -310,6 +338,26 @@ class _Parser:
             self.entries.append(PassThrough(raw, location))
         else:
             self.entries.append(PathOption(option, path.resolve(), location))
+
+
+def _config_settings(options: Sequence[str], location: Location) -> tuple[tuple[str, str], ...]:
+    """The ``--config-settings KEY=VALUE`` (or ``-C``) pairs among a git line's options."""
+    settings: list[tuple[str, str]] = []
+    tokens = iter(options)
+    for token in tokens:
+        if token in ("--config-settings", "-C"):
+            value = next(tokens, "")
+        elif token.startswith("--config-settings="):
+            value = token.partition("=")[2]
+        elif token.startswith("-C"):
+            value = token[2:]
+        else:
+            continue
+        key, sep, setting = value.partition("=")
+        if not sep or not key:
+            raise RequirementError(f"{location}: --config-settings takes KEY=VALUE, not {value!r}")
+        settings.append((key, setting))
+    return tuple(settings)
 
 
 def _requirement(

@@ -98,8 +98,9 @@ class _Node:
     built: _Built | None = None
 
     @property
-    def identity(self) -> tuple[str, str, str]:
-        return (self.requirement.url.repo, self.requirement.url.subdirectory or "", self.commit)
+    def identity(self) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+        url = self.requirement.url
+        return (url.repo, url.subdirectory or "", self.commit, self.requirement.config_settings)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +185,12 @@ class _Run:
                 return True
             if existing.identity != node.identity:
                 first, second = existing.requirement, node.requirement
+                if existing.identity[:3] == node.identity[:3]:
+                    raise GitDepsError(
+                        f"{first.name or key} is asked for with different --config-settings by "
+                        f"{', '.join(existing.requested_by)} and by {second.requested_by}; "
+                        "one build serves both: make them agree"
+                    )
                 raise GitDepsError(
                     f"{first.name or key} is asked for at two different commits: "
                     f"{first.url.requirement_url()} ({existing.commit[:12]}) by "
@@ -263,7 +270,11 @@ class _Run:
         if self.cache is None:
             return self._inspect(self._build_fresh(node, label, what), what)
         key = Cache.wheel_key(
-            url.repo, node.commit, url.subdirectory or "", isolated=self.environments is not None
+            url.repo,
+            node.commit,
+            url.subdirectory or "",
+            isolated=self.environments is not None,
+            config_settings=node.requirement.config_settings,
         )
         with self.cache.locked(key):
             wheel = self.cache.get_wheel(key)
@@ -306,6 +317,7 @@ class _Run:
                 what=what,
                 environments=self.environments,
                 source_date_epoch=tree.commit_time,
+                config_settings=node.requirement.backend_config(),
             )
         progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
         return wheel
