@@ -12,6 +12,7 @@ cache directory)::
 
     wheels-v1/ab/abcdef.../<wheel file>   the backend's wheel, as built
     wheels-v1/ab/abcdef.../sha256         its hash
+    wheels-v1/ab/abcdef.../tags.json      the tags at the commit when it was built
     envs-v1/<key>/                        an isolated build environment
     locks/<key>.lock                      per-entry locks
 """
@@ -70,6 +71,15 @@ def _interpreter() -> str:
     )
 
 
+def _read_tags(entry: Path) -> tuple[str, ...] | None:
+    """The tags recorded with an entry; None for entries made before they were."""
+    try:
+        names = json.loads((entry / "tags.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return tuple(str(n) for n in names) if isinstance(names, list) else None
+
+
 class Cache:
     """A cache at ``root``."""
 
@@ -117,13 +127,27 @@ class Cache:
     def _wheel_dir(self, key: str) -> Path:
         return self.root / _WHEELS / key[:2] / key
 
-    def get_wheel(self, key: str) -> Path | None:
-        """The cached wheel for ``key`` if present and intact (call under :meth:`locked`)."""
+    def get_wheel(self, key: str, *, tags: tuple[str, ...] | None = None) -> Path | None:
+        """The cached wheel for ``key`` if present and intact (call under :meth:`locked`).
+
+        ``tags``, when known, are the tags at the commit now: a wheel built when
+        others pointed there may carry another version (setuptools_scm and its
+        kin read them), so it is not used.
+        """
         entry = self._wheel_dir(key)
         try:
             recorded = (entry / "sha256").read_text().strip()
             (wheel,) = entry.glob("*.whl")
         except (FileNotFoundError, ValueError):
+            return None
+        built_with = _read_tags(entry)
+        if tags is not None and built_with is not None and built_with != tags:
+            logger.info(
+                "%s was built when the tags at its commit were %s, now %s: building again",
+                wheel.name,
+                ", ".join(built_with) or "none",
+                ", ".join(tags) or "none",
+            )
             return None
         if sha256_file(wheel) != recorded:
             logger.warning(
@@ -135,14 +159,16 @@ class Cache:
             return None
         return wheel
 
-    def put_wheel(self, key: str, wheel: Path) -> Path:
-        """Store ``wheel`` under ``key``; it appears whole or not at all."""
+    def put_wheel(self, key: str, wheel: Path, *, tags: tuple[str, ...] = ()) -> Path:
+        """Store ``wheel`` under ``key``; it appears whole or not at all. ``tags``: those at
+        the commit when it was built."""
         entry = self._wheel_dir(key)
         entry.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=entry.parent))
         try:
             shutil.copy2(wheel, temp / wheel.name)
             (temp / "sha256").write_text(sha256_file(wheel) + "\n")
+            (temp / "tags.json").write_text(json.dumps(list(tags)) + "\n")
             if entry.exists():  # a stale, broken entry
                 shutil.rmtree(entry)
             os.replace(temp, entry)

@@ -42,6 +42,7 @@ class Checkout:
     commit: str
     commit_time: int
     entries: tuple[Entry, ...]  # files, symlinks and gitlinks, in tree order
+    tags: tuple[str, ...] = ()  # tags at the commit the build saw (version plugins read them)
 
     @property
     def submodules(self) -> tuple[Entry, ...]:

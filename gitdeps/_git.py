@@ -80,6 +80,17 @@ class RemoteRefs:
     refs: Mapping[str, str]
     head: str | None  # the branch HEAD points at, e.g. "refs/heads/main"
 
+    def tags_at(self, commit: str) -> tuple[str, ...]:
+        """The names of the tags that point at ``commit``."""
+        prefix = "refs/tags/"
+        return tuple(
+            sorted(
+                n[len(prefix) :]
+                for n, s in self.refs.items()
+                if n.startswith(prefix) and s == commit
+            )
+        )
+
 
 class _OriginBoundClient(Urllib3HttpGitClient):
     """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
@@ -423,6 +434,7 @@ class History:
     repo: Repo
     tags: Mapping[bytes, bytes]  # b"refs/tags/v1.0" -> the tag (or commit) object id
     branch: bytes | None  # b"refs/heads/main" when HEAD should be on a branch, as pip leaves it
+    tags_at_commit: tuple[str, ...]  # names of the tags that point at the commit itself
 
 
 def fetch_history(
@@ -466,11 +478,23 @@ def fetch_history(
     except BaseException:
         repo.close()
         raise
-    from dulwich.objects import ObjectID
+    from dulwich.objects import ObjectID, Tag
 
     store = repo.object_store
     tags = {n: s for n, s in seen.items() if n.startswith(b"refs/tags/") and ObjectID(s) in store}
-    return History(repo=repo, tags=tags, branch=_branch(ref, seen, symrefs))
+    at_commit = []
+    for name, sha in tags.items():
+        target = store[ObjectID(sha)]
+        while isinstance(target, Tag) and ObjectID(target.object[1]) in store:
+            target = store[ObjectID(target.object[1])]
+        if target.id == commit.encode("ascii"):
+            at_commit.append(name[len(b"refs/tags/") :].decode("utf-8", "replace"))
+    return History(
+        repo=repo,
+        tags=tags,
+        branch=_branch(ref, seen, symrefs),
+        tags_at_commit=tuple(sorted(at_commit)),
+    )
 
 
 def _branch(

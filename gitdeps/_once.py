@@ -35,3 +35,11 @@ class Once:
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()  # type: ignore[return-value]
+
+    def peek(self, key: object) -> object | None:
+        """The result for ``key`` if it is done and succeeded; None otherwise. Never waits."""
+        with self._lock:
+            future = self._futures.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()

@@ -9,6 +9,7 @@ laid beside it, so version plugins compute what they compute in pip's clone.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -50,7 +51,7 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
     )
     for fetched in ("history.git", "repo.git", "modules"):
         shutil.rmtree(where / fetched, ignore_errors=True)
-    return tree
+    return dataclasses.replace(tree, tags=history.tags_at_commit)
 
 
 def _close_history(future: Future[History]) -> None:

@@ -268,7 +268,7 @@ class _Run:
         if node.requirement.editable:
             progress.info("%s: -e is vendored as a normal wheel", label)
         if self.cache is None:
-            return self._inspect(self._build_fresh(node, label, what), what)
+            return self._inspect(self._build_fresh(node, label, what)[0], what)
         key = Cache.wheel_key(
             url.repo,
             node.commit,
@@ -277,11 +277,12 @@ class _Run:
             config_settings=node.requirement.config_settings,
         )
         with self.cache.locked(key):
-            wheel = self.cache.get_wheel(key)
+            wheel = self.cache.get_wheel(key, tags=self._tags_at(url, node.commit))
             if wheel is not None:
                 progress.info("%s: cached %s", label, wheel.name)
             else:
-                wheel = self.cache.put_wheel(key, self._build_fresh(node, label, what))
+                built, tags = self._build_fresh(node, label, what)
+                wheel = self.cache.put_wheel(key, built, tags=tags)
         return self._inspect(wheel, what)
 
     def _inspect(self, wheel: Path, what: str) -> _Built:
@@ -297,7 +298,13 @@ class _Run:
                 children.append(child)
         return _Built(wheel=wheel, info=info, children=tuple(children))
 
-    def _build_fresh(self, node: _Node, label: str, what: str) -> Path:
+    def _tags_at(self, url: GitURL, commit: str) -> tuple[str, ...] | None:
+        """The tags at ``commit`` if this run has listed the repository's refs."""
+        refs = self._refs.peek(url.repo)
+        return refs.tags_at(commit) if isinstance(refs, RemoteRefs) else None
+
+    def _build_fresh(self, node: _Node, label: str, what: str) -> tuple[Path, tuple[str, ...]]:
+        """A new wheel, and the tags at its commit that the build saw."""
         from ._build import build_wheel
 
         url = node.requirement.url
@@ -320,7 +327,7 @@ class _Run:
                 config_settings=node.requirement.backend_config(),
             )
         progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
-        return wheel
+        return wheel, tree.tags
 
     # -- the whole graph ------------------------------------------------------
     def run(self, top: Sequence[GitRequirement]) -> dict[GitRequirement, _Node]:

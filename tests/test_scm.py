@@ -153,3 +153,26 @@ def test_a_ref_named_by_tag_or_hash_leaves_head_detached(
         tree = fetch_tree(url, commit, Credentials(()), where)
         assert git(tree.root, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
         assert git(tree.root, "rev-parse", "HEAD") == commit
+
+
+@pytest.mark.slow
+def test_a_commit_tagged_after_it_was_cached_builds_its_new_version(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built at a branch as 2.3.3.dev2, then that very commit is tagged 2.3.3: pip builds
+    2.3.3 from the tag, and so must a run whose cache holds the dev build."""
+    monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+    repo = "o/later.git"
+    push_history(forge.push, repo, PLUGINS["setuptools_scm"]("later", "later"))
+    first = _vendor(f"later @ {forge.url(repo, 'main')}", tmp_path / "at-branch")
+    assert first.packages[0].version.startswith("2.3.3.dev2+g")
+
+    work = forge.work / "o_later.git"
+    git(work, "tag", "2.3.3")
+    git(work, "push", "-q", "origin", "refs/tags/2.3.3")
+    again = _vendor(f"later @ {forge.url(repo, '2.3.3')}", tmp_path / "at-tag")
+    (package,) = again.packages
+    assert package.commit == first.packages[0].commit
+    assert package.version == f"2.3.3+g{package.commit[:12]}"
+    cached = _vendor(f"later @ {forge.url(repo, '2.3.3')}", tmp_path / "at-tag-again")
+    assert cached.packages[0].sha256 == package.sha256
