@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
+import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -22,7 +23,7 @@ from dulwich.repo import Repo
 
 from ._errors import UnsafeRepositoryError
 
-__all__ = ["Checkout", "Entry", "checkout"]
+__all__ = ["Checkout", "Entry", "LfsPointer", "checkout", "parse_lfs_pointer"]
 
 _GITLINK = 0o160000
 
@@ -37,12 +38,37 @@ class Entry:
 
 
 @dataclasses.dataclass(frozen=True)
+class LfsPointer:
+    """A file whose content in the tree is a Git LFS pointer."""
+
+    path: str
+    oid: str  # SHA-256 of the real content, hex
+    size: int
+
+
+_LFS_VERSION = b"version https://git-lfs.github.com/spec/v1\n"
+_LFS_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.MULTILINE)
+_LFS_SIZE = re.compile(rb"^size ([0-9]{1,18})$", re.MULTILINE)
+
+
+def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
+    """(oid, size) when ``data`` is a Git LFS pointer file (spec v1), else None."""
+    if len(data) > 1024 or not data.startswith(_LFS_VERSION):
+        return None
+    oid, size = _LFS_OID.search(data), _LFS_SIZE.search(data)
+    if oid is None or size is None:
+        return None
+    return oid.group(1).decode("ascii"), int(size.group(1))
+
+
+@dataclasses.dataclass(frozen=True)
 class Checkout:
     root: Path
     commit: str
     commit_time: int
     entries: tuple[Entry, ...]  # files, symlinks and gitlinks, in tree order
     tags: tuple[str, ...] = ()  # tags at the commit the build saw (version plugins read them)
+    lfs: tuple[LfsPointer, ...] = ()  # files written as LFS pointers, to be filled in
 
     @property
     def submodules(self) -> tuple[Entry, ...]:
@@ -87,6 +113,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
     dest.mkdir(parents=True)
     root = dest.resolve()
     entries: list[Entry] = []
+    lfs: list[LfsPointer] = []
     links: list[tuple[Path, str, str]] = []
     stack: list[tuple[bytes, Path, str]] = [(commit.tree, root, "")]
     while stack:
@@ -121,6 +148,10 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                 with handle:
                     for chunk in blob.as_raw_chunks():
                         handle.write(chunk)
+                if blob.raw_length() <= 1024:
+                    pointer = parse_lfs_pointer(blob.as_raw_string())
+                    if pointer is not None:
+                        lfs.append(LfsPointer(prefix + name, *pointer))
                 if mode & 0o111:
                     target.chmod(0o755)
     # Links last, so none can redirect a later write; each must stay inside.
@@ -138,6 +169,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
         commit=commit.id.decode("ascii"),
         commit_time=commit.commit_time,
         entries=tuple(entries),
+        lfs=tuple(lfs),
     )
 
 

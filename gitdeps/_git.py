@@ -39,8 +39,10 @@ __all__ = [
     "fetch_commit",
     "fetch_history",
     "find_commits",
+    "http_pool",
     "is_full_commit",
     "list_refs",
+    "origin",
     "resolve_ref",
 ]
 
@@ -92,6 +94,24 @@ class RemoteRefs:
         )
 
 
+def origin(url: str) -> tuple[str | None, str | None, int | None]:
+    """(scheme, host, port) of ``url``, default ports made explicit: what a credential is
+    bound to (``https://h/`` and ``https://h:443/`` are one origin, ``http://h/`` another)."""
+    from urllib3.connection import port_by_scheme
+    from urllib3.util import parse_url
+
+    parsed = parse_url(url)
+    scheme = parsed.scheme.lower() if parsed.scheme else None
+    host = parsed.host.lower() if parsed.host else None
+    return (scheme, host, parsed.port or port_by_scheme.get(scheme or ""))
+
+
+def http_pool(url: GitURL) -> Any:
+    """An HTTP connection pool for ``url``'s host, with gitdeps' timeout."""
+    timeout = _timeout()
+    return default_urllib3_manager(None, base_url=url.repo, timeout=timeout)
+
+
 class _OriginBoundClient(Urllib3HttpGitClient):
     """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
 
@@ -100,7 +120,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         pool = default_urllib3_manager(None, base_url=url, timeout=timeout)
         super().__init__(url, pool_manager=pool, timeout=timeout, quiet=True)
         self._gitdeps_authorization = authorization
-        self._gitdeps_origin = self._origin(url)
+        self._gitdeps_origin = origin(url)
 
     def _http_request(
         self,
@@ -110,7 +130,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         raise_for_status: bool = True,
     ) -> Any:
         request_headers = dict(headers or {})
-        if self._gitdeps_authorization and self._origin(url) == self._gitdeps_origin:
+        if self._gitdeps_authorization and origin(url) == self._gitdeps_origin:
             request_headers["Authorization"] = self._gitdeps_authorization
         response, read = super()._http_request(url, request_headers, data, raise_for_status=False)
         if raise_for_status and response.status != 200:

@@ -3,7 +3,7 @@
 Two fetches run side by side: the commit at depth 1 (its tree and files) and
 its history without file contents (commits, trees, tags). The tree is written
 by :func:`gitdeps._checkout.checkout`, which refuses anything that escapes it,
-and its submodules are filled in; then a ``.git`` that holds no credential is
+and its Git LFS files and submodules are filled in; then a ``.git`` that holds no credential is
 laid beside it, so version plugins compute what they compute in pip's clone.
 """
 
@@ -19,6 +19,7 @@ from ._checkout import Checkout, checkout
 from ._git import History, fetch_commit, fetch_history
 from ._gitdir import write_git_dir
 from ._giturl import GitURL
+from ._lfs import fetch_lfs
 from ._submodules import fetch_submodules
 
 __all__ = ["fetch_tree"]
@@ -36,6 +37,7 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
                 tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
             finally:
                 repo.close()
+            fetch_lfs(tree, url, credentials, where)
             (where / "modules").mkdir()
             fetch_submodules(tree, url, credentials, where / "modules")
         except BaseException:

@@ -22,6 +22,7 @@ from ._checkout import Checkout, checkout
 from ._errors import FetchError, GitDepsError
 from ._git import fetch_commit
 from ._giturl import GitURL, InvalidGitURL, parse_git_url
+from ._lfs import fetch_lfs
 
 __all__ = ["fetch_submodules", "resolve_submodule_url"]
 
@@ -87,6 +88,7 @@ def fetch_submodules(
                 inner = checkout(repo, commit, target, what=f"{url.repo} at {commit[:12]}")
             finally:
                 repo.close()
+            fetch_lfs(inner, url, credentials, where)
             fetch_submodules(inner, url, credentials, where, depth=depth + 1)
         except GitDepsError as exc:
             raise FetchError(

@@ -6,8 +6,9 @@ three build backends, served by ``git http-backend`` behind a token check;
 the backends come from a loopback index for every tool; each tool gets its own
 empty cache for the cold run and keeps it for the warm one.
 
-Reports wall time and peak memory (the largest single process of the tool's
-process tree), and the ratios, from the same run.
+Reports wall time, peak memory (the largest single process of the tool's
+process tree), and the git requests and bytes the server answered, and the
+ratios, from the same run.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def make_repos(root: Path, count: int, work: Path) -> list[str]:
     return names
 
 
-def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, float]:
+def measure(
+    command: list[str], *, cwd: Path, env: dict[str, str], server: GitServer
+) -> dict[str, float]:
+    server.requests.clear()
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=cwd, env=env, capture_output=True, text=True, check=True,
@@ -78,7 +82,12 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, 
     result = json.loads(out.stdout)
     if result["rc"] != 0:
         raise SystemExit(f"{command[0]} failed:\n{result['tail']}")
-    return {"seconds": result["seconds"], "peak_mb": result["peak_kb"] / 1024}
+    return {
+        "seconds": result["seconds"],
+        "peak_mb": result["peak_kb"] / 1024,
+        "requests": len(server.requests),
+        "mb_sent": sum(r.sent for r in server.requests) / 1e6,
+    }
 
 
 def main() -> int:
@@ -145,15 +154,17 @@ def main() -> int:
                 env = {**base_env, **extra}
                 runs: dict[str, dict[str, float]] = {}
                 print(f"{tool}: cold ...", flush=True)
-                runs["cold"] = measure(command, cwd=work, env=env)
+                runs["cold"] = measure(command, cwd=work, env=env, server=server)
                 shutil.rmtree(work / "out", ignore_errors=True)
                 (work / "gitdeps.lock").unlink(missing_ok=True)  # refs are checked again
                 print(f"{tool}: warm ...", flush=True)
-                runs["warm"] = measure(command, cwd=work, env=env)
+                runs["warm"] = measure(command, cwd=work, env=env, server=server)
                 if tool == "gitdeps":
                     shutil.rmtree(work / "out", ignore_errors=True)
                     print(f"{tool}: locked ...", flush=True)
-                    runs["locked"] = measure([*command, "--locked"], cwd=work, env=env)
+                    runs["locked"] = measure(
+                        [*command, "--locked"], cwd=work, env=env, server=server
+                    )
                 results[tool] = runs
 
     report(results, args.packages)
@@ -164,22 +175,26 @@ def main() -> int:
 
 def report(results: dict[str, dict[str, dict[str, float]]], packages: int) -> None:
     print(f"\n{packages} private packages, 2-core machine, loopback git server and index\n")
-    print(f"{'tool':<26}{'cold s':>9}{'warm s':>9}{'locked s':>10}{'peak MB':>9}")
+    print(
+        f"{'tool':<26}{'cold s':>9}{'warm s':>9}{'locked s':>10}{'peak MB':>9}"
+        f"{'cold req':>10}{'cold git MB':>13}{'warm req':>10}"
+    )
     for tool, runs in results.items():
         locked = f"{runs['locked']['seconds']:.2f}" if "locked" in runs else "-"
         peak = max(r["peak_mb"] for r in runs.values())
+        cold, warm = runs["cold"], runs["warm"]
         print(
-            f"{tool:<26}{runs['cold']['seconds']:>9.2f}{runs['warm']['seconds']:>9.2f}"
-            f"{locked:>10}{peak:>9.0f}"
+            f"{tool:<26}{cold['seconds']:>9.2f}{warm['seconds']:>9.2f}{locked:>10}{peak:>9.0f}"
+            f"{cold['requests']:>10.0f}{cold['mb_sent']:>13.2f}{warm['requests']:>10.0f}"
         )
     ours = results["gitdeps"]
     print()
     for tool, runs in results.items():
         if tool == "gitdeps":
             continue
-        cold = runs["cold"]["seconds"] / ours["cold"]["seconds"]
-        warm = runs["warm"]["seconds"] / ours["warm"]["seconds"]
-        print(f"gitdeps vs {tool}: {cold:.1f}x faster cold, {warm:.1f}x faster warm")
+        faster_cold = runs["cold"]["seconds"] / ours["cold"]["seconds"]
+        faster_warm = runs["warm"]["seconds"] / ours["warm"]["seconds"]
+        print(f"gitdeps vs {tool}: {faster_cold:.1f}x faster cold, {faster_warm:.1f}x faster warm")
 
 
 if __name__ == "__main__":

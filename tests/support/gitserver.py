@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +22,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["GitServer", "SeenRequest", "make_repo"]
+__all__ = ["GitServer", "SeenRequest", "lfs_pointer", "make_repo"]
 
 _HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 
@@ -41,6 +43,7 @@ class SeenRequest:
     authorization: str | None
     status: int
     headers: Mapping[str, str]
+    sent: int = 0  # bytes of the response body
 
 
 # A hook may answer a request itself: return (status, headers, body) or None.
@@ -62,6 +65,10 @@ class GitServer:
     ) -> None:
         self.root = root
         self.allow_filter = allow_filter
+        # Git LFS: objects live in root/.lfs/<oid>. Downloads are offered here, or at
+        # ``lfs_download_base`` (another origin, like blob storage) with these headers.
+        self.lfs_download_base: str | None = None
+        self.lfs_download_headers: dict[str, str] = {}
         self.token = token
         self.allow_anonymous = allow_anonymous
         self.schemes = schemes
@@ -148,7 +155,7 @@ class GitServer:
             seen.append(value)
         return seen
 
-    def _record(self, handler: BaseHTTPRequestHandler, status: int) -> None:
+    def _record(self, handler: BaseHTTPRequestHandler, status: int, sent: int) -> None:
         with self._lock:
             self.requests.append(
                 SeenRequest(
@@ -157,6 +164,7 @@ class GitServer:
                     authorization=handler.headers.get("Authorization"),
                     status=status,
                     headers=dict(handler.headers.items()),
+                    sent=sent,
                 )
             )
 
@@ -167,7 +175,7 @@ class GitServer:
         headers: Mapping[str, str],
         body: bytes,
     ) -> None:
-        self._record(handler, status)
+        self._record(handler, status, len(body))
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
@@ -194,6 +202,16 @@ class GitServer:
             )
             return
         path, _, query = handler.path.partition("?")
+        if path.endswith("/info/lfs/objects/batch") and handler.command == "POST":
+            self._reply(handler, 200, {"Content-Type": _LFS_MEDIA_TYPE}, self._lfs_batch(body))
+            return
+        if path.startswith("/lfs-objects/"):
+            stored = self.root / ".lfs" / path.rsplit("/", 1)[1]
+            if stored.is_file():
+                self._reply(handler, 200, {}, stored.read_bytes())
+            else:
+                self._reply(handler, 404, {}, b"no such object\n")
+            return
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.root),
@@ -233,6 +251,32 @@ class GitServer:
             elif name:
                 headers[name.strip()] = value.strip()
         self._reply(handler, status, headers, payload)
+
+    def _lfs_batch(self, body: bytes) -> bytes:
+        base = self.lfs_download_base or self.url
+        objects = []
+        for wanted in json.loads(body)["objects"]:
+            oid = wanted["oid"]
+            if (self.root / ".lfs" / oid).is_file() or self.lfs_download_base:
+                action = {"href": f"{base}/lfs-objects/{oid}", "header": self.lfs_download_headers}
+                objects.append({**wanted, "actions": {"download": action}})
+            else:
+                objects.append(
+                    {**wanted, "error": {"code": 404, "message": "Object does not exist"}}
+                )
+        return json.dumps({"transfer": "basic", "objects": objects}).encode()
+
+
+_LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
+
+
+def lfs_pointer(server_root: Path, content: bytes) -> str:
+    """Store ``content`` as an LFS object under ``server_root``; return its pointer file."""
+    oid = hashlib.sha256(content).hexdigest()
+    store = server_root / ".lfs"
+    store.mkdir(parents=True, exist_ok=True)
+    (store / oid).write_bytes(content)
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(content)}\n"
 
 
 def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
