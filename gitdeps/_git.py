@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from dulwich.client import (
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 
 from ._auth import Credential, Credentials, token_variable
-from ._errors import AuthError, FetchError
+from ._errors import AuthError, FetchError, GitDepsError
 from ._giturl import GitURL
 from ._secret import redact
 
@@ -147,8 +148,41 @@ class _OriginBoundClient(Urllib3HttpGitClient):
 def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
     if url.scheme == "file":
         return LocalGitClient(), _file_path(url).encode()
+    if url.scheme == "ssh":
+        from dulwich.client import SSHGitClient, SubprocessSSHVendor
+
+        client = SSHGitClient(
+            url.host,
+            port=url.port,
+            username=url.user,
+            vendor=SubprocessSSHVendor(),
+            ssh_command=ssh_command(),
+        )
+        return client, url.path.encode("utf-8")
     authorization = credential.authorization() if credential else None
     return _OriginBoundClient(url.repo, authorization), b""
+
+
+def ssh_command() -> str:
+    """The ssh command git would run (``GIT_SSH_COMMAND``, ``GIT_SSH``, else ``ssh``).
+
+    OpenSSH gets ``BatchMode`` (a prompt for a passphrase or an unknown host key would
+    wait for ever with nobody to answer it) and a connect timeout; options the user
+    gave come first, and for ssh the first value of an option wins.
+    """
+    command = os.environ.get("GIT_SSH_COMMAND")
+    if not command:
+        program = os.environ.get("GIT_SSH")
+        command = shlex.quote(program) if program else "ssh"
+    words = shlex.split(command)
+    if words and Path(words[0]).name.lower() in ("ssh", "ssh.exe"):
+        command += f" -o BatchMode=yes -o ConnectTimeout={max(1, round(_timeout()))}"
+    return command
+
+
+def _uses_token(url: GitURL) -> bool:
+    """Tokens are for HTTP(S): ssh signs in with keys, a local path needs nothing."""
+    return url.scheme in ("http", "https")
 
 
 def _file_path(url: GitURL) -> str:
@@ -201,7 +235,7 @@ def _errors(
     url: GitURL, credentials: Credentials, action: str, *, commit: str | None = None
 ) -> Iterator[_Used]:
     """Turn dulwich's and urllib3's failures into messages that say what to do."""
-    used = _Used(credentials.for_url(url) if url.scheme != "file" else None)
+    used = _Used(credentials.for_url(url) if _uses_token(url) else None)
     where = url.hostport
     try:
         yield used
@@ -236,6 +270,8 @@ def _errors(
     except (GitProtocolError, HangupException, OSError) as exc:
         credential = used.credential
         text = redact(str(exc))
+        if url.scheme == "ssh":
+            raise _ssh_error(url, action, text, exc) from None
         if commit is not None and "not our ref" in text:
             raise FetchError(
                 f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it does not "
@@ -265,8 +301,43 @@ def _errors(
         raise FetchError(f"could not {action} {url.repo}: {text}") from None
 
 
+def _ssh_error(url: GitURL, action: str, text: str, exc: BaseException) -> GitDepsError:
+    """What ssh said, as what to do."""
+    where = url.netloc
+    if isinstance(exc, FileNotFoundError):
+        return FetchError(
+            f"no ssh client to {action} {url.repo}: install OpenSSH, or set GIT_SSH_COMMAND"
+        )
+    if "Host key verification failed" in text or "host key" in text.lower():
+        port = f"-p {url.port} " if url.port else ""
+        return FetchError(
+            f"the ssh host key of {url.hostport} is not known (or has changed), so {url.repo} "
+            f"was not fetched; check the host's published fingerprint, then add its key with "
+            f"'ssh-keyscan {port}{url.host} >> ~/.ssh/known_hosts'"
+        )
+    if "Permission denied" in text or "publickey" in text:
+        return AuthError(
+            f"{where} refused the ssh key offered to {action} {url.repo}: load the key that "
+            "has access into ssh-agent, name it in ~/.ssh/config, or set "
+            "GIT_SSH_COMMAND='ssh -i /path/to/key'"
+        )
+    if any(w in text for w in ("Could not resolve", "Connection refused", "timed out", "No route")):
+        return FetchError(
+            f"cannot reach {url.hostport} over ssh to {action} {url.repo}: {_reason(text)}"
+        )
+    if "not our ref" in text:
+        return FetchError(f"{url.hostport} would not send the commit asked for from {url.repo}")
+    first = text.strip().splitlines()[0][:200] if text.strip() else "the connection closed"
+    return FetchError(f"could not {action} {url.repo} over ssh: {first}")
+
+
 def _reason(text: str) -> str:
-    for marker in ("Connection refused", "timed out", "Name or service not known"):
+    for marker in (
+        "Connection refused",
+        "timed out",
+        "Name or service not known",
+        "Could not resolve hostname",
+    ):
         if marker in text:
             return marker.lower()
     return text.splitlines()[0][:200] if text else "no answer"

@@ -11,7 +11,9 @@ from ._secret import Secret
 
 __all__ = ["EmbeddedCredential", "GitURL", "InvalidGitURL", "host_env_key", "parse_git_url"]
 
-_SUPPORTED = ("https", "http", "file")
+_SUPPORTED = ("https", "http", "file", "ssh")
+# scp-like ssh, as git and pip take it: [user@]host:path (no "://", no port)
+_SCP = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[A-Za-z0-9._-]+):(?P<path>(?!//).+)$")
 
 
 class InvalidGitURL(ValueError):
@@ -38,21 +40,30 @@ class GitURL:
     ref: str | None = None
     subdirectory: str | None = None
     egg: str | None = None
+    user: str | None = None  # the ssh login ("git"): part of the address, not a credential
 
     @property
     def netloc(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}" if self.port is not None else host
+        hostport = f"{host}:{self.port}" if self.port is not None else host
+        return f"{self.user}@{hostport}" if self.user else hostport
 
     @property
     def repo(self) -> str:
-        """The credential-free repository URL (no ref, no fragment)."""
+        """The credential-free repository URL (no ref, no fragment).
+
+        An scp-like ssh address keeps its form (``git@host:org/repo.git``): its path is
+        relative to the login's home on the server, which no ``ssh://`` URL can say.
+        """
+        if self.scheme == "ssh" and not self.path.startswith("/"):
+            return f"{self.netloc}:{self.path}"
         return f"{self.scheme}://{self.netloc}{self.path}"
 
     @property
     def hostport(self) -> str:
         """The host as people name it in messages: ``dev.azure.com``, ``127.0.0.1:8080``."""
-        return self.netloc or "localhost"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (f"{host}:{self.port}" if self.port is not None else host) or "localhost"
 
     def requirement_url(self, ref: str | None = None) -> str:
         """``git+URL@ref#subdirectory=...``: credential-free, for messages and the lock."""
@@ -83,17 +94,14 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
             )
         raise InvalidGitURL(f"not a git URL: {text!r}; write it as git+https://...")
     raw = text[len("git+") :]
+    if "://" not in raw:
+        return _parse_scp(raw)
     try:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:
         raise InvalidGitURL(f"malformed URL: {exc}") from None
     scheme = parts.scheme.lower()
-    if scheme == "ssh" or (scheme == "" and re.match(r"^[\w.-]+@[\w.-]+:", raw)):
-        raise InvalidGitURL(
-            "git+ssh:// is not supported yet; use the repository's https:// URL "
-            "(gitdeps finds a token for it)"
-        )
     if scheme not in _SUPPORTED:
         raise InvalidGitURL(
             f"unsupported scheme 'git+{scheme}'; use git+https:// (or git+http://, git+file://)"
@@ -112,12 +120,15 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
             )
     if not path.strip("/"):
         raise InvalidGitURL("the URL names no repository path")
-    egg = subdirectory = None
-    for key, value in parse_qsl(parts.fragment, keep_blank_values=True):
-        if key == "egg":
-            egg = value
-        elif key == "subdirectory":
-            subdirectory = _clean_subdirectory(value)
+    egg, subdirectory = _fragment(parts.fragment)
+    if scheme == "ssh":
+        if parts.password is not None:
+            raise InvalidGitURL(
+                "an ssh URL takes no password; ssh signs in with your keys (ssh-agent, "
+                "~/.ssh/config or GIT_SSH_COMMAND)"
+            )
+        user = unquote(parts.username) if parts.username else None
+        return GitURL("ssh", host, port, path, ref, subdirectory, egg, user=user), None
     credential = _credential(parts.username, parts.password, host, path)
     url = GitURL(
         scheme=scheme,
@@ -129,6 +140,49 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
         egg=egg,
     )
     return url, credential
+
+
+def _parse_scp(raw: str) -> tuple[GitURL, EmbeddedCredential | None]:
+    """``[user@]host:path[@ref][#fragment]``, the scp-like ssh form pip and git accept."""
+    location, _, fragment = raw.partition("#")
+    match = _SCP.match(location)
+    if match is None:
+        raise InvalidGitURL(
+            f"not a git URL: {raw!r}; write git+https://host/repo, git+ssh://git@host/repo "
+            "or git+git@host:org/repo.git"
+        )
+    path, ref = match["path"], None
+    if "@" in path:
+        path, ref = path.rsplit("@", 1)
+        if not ref:
+            raise InvalidGitURL(
+                "empty ref after '@'; name a branch, tag or commit, or drop the '@'"
+            )
+    if not path.strip("/"):
+        raise InvalidGitURL("the URL names no repository path")
+    egg, subdirectory = _fragment(fragment)
+    url = GitURL(
+        scheme="ssh",
+        host=match["host"].lower(),
+        port=None,
+        path=path,
+        ref=ref,
+        subdirectory=subdirectory,
+        egg=egg,
+        user=match["user"],
+    )
+    return url, None
+
+
+def _fragment(fragment: str) -> tuple[str | None, str | None]:
+    """(egg, subdirectory) from a URL fragment, the first of each winning as in pip."""
+    egg = subdirectory = None
+    for key, value in parse_qsl(fragment, keep_blank_values=True):
+        if key == "egg" and egg is None:
+            egg = value
+        elif key == "subdirectory" and subdirectory is None:
+            subdirectory = _clean_subdirectory(value)
+    return egg, subdirectory
 
 
 def _clean_subdirectory(value: str) -> str | None:

@@ -52,6 +52,11 @@ def fetch_lfs(tree: Checkout, url: GitURL, credentials: Credentials, scratch: Pa
     """Replace every LFS pointer in ``tree`` with its object's content."""
     if not tree.lfs:
         return
+    if url.scheme == "ssh":
+        raise FetchError(
+            f"{url.repo} stores {tree.lfs[0].path} (and {len(tree.lfs) - 1} more) with Git LFS, "
+            "which gitdeps fetches over https only; use the repository's https URL"
+        )
     wanted = {p.oid: p.size for p in tree.lfs}
     downloads = _batch(url, credentials, wanted)
     by_oid: dict[str, list[LfsPointer]] = {}
@@ -67,7 +72,7 @@ def fetch_lfs(tree: Checkout, url: GitURL, credentials: Credentials, scratch: Pa
 
 
 def _authorization(url: GitURL, credentials: Credentials) -> Credential | None:
-    return credentials.for_url(url) if url.scheme != "file" else None
+    return credentials.for_url(url) if url.scheme in ("http", "https") else None
 
 
 def _batch(

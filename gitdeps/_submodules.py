@@ -11,7 +11,6 @@ machine read its local repositories.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from pathlib import Path
 
@@ -34,14 +33,20 @@ def resolve_submodule_url(parent: str, url: str) -> str:
     """``url`` from ``.gitmodules``, made absolute against the ``parent`` URL as git does.
 
     The parent acts as a directory: ``./x`` is inside it, each ``../`` climbs one
-    component (``https://h/org/app.git`` + ``../lib.git`` = ``https://h/org/lib.git``).
+    component (``https://h/org/app.git`` + ``../lib.git`` = ``https://h/org/lib.git``;
+    ``git@h:org/app.git`` + ``../lib.git`` = ``git@h:org/lib.git``).
     """
     if not url.startswith(("./", "../")):
         return url
     scheme, sep, rest = parent.rstrip("/").partition("://")
-    if not sep:
-        raise InvalidGitURL(f"cannot resolve the relative URL {url!r} against {parent!r}")
-    netloc, _, path = rest.partition("/")
+    if sep:
+        netloc, _, path = rest.partition("/")
+        prefix, leading = f"{scheme}://{netloc}", "/"
+    else:  # scp-like: [user@]host:path
+        prefix, colon, path = parent.rstrip("/").partition(":")
+        if not colon:
+            raise InvalidGitURL(f"cannot resolve the relative URL {url!r} against {parent!r}")
+        prefix, leading = prefix + ":", "/" if path.startswith("/") else ""
     parts = [p for p in path.split("/") if p]
     relative = url
     while True:
@@ -54,8 +59,7 @@ def resolve_submodule_url(parent: str, url: str) -> str:
             relative = relative[3:]
         else:
             break
-    joined = posixpath.join("/", *parts, relative) if relative else "/" + "/".join(parts)
-    return f"{scheme}://{netloc}{joined}"
+    return prefix + leading + "/".join([*parts, *([relative] if relative else [])])
 
 
 def fetch_submodules(

@@ -140,9 +140,13 @@ CASES = {
     "malformed line": Case(
         lambda u: "good @@ nonsense", 3, ("requirements.txt:1", "invalid requirement"),
     ),
-    "ssh url": Case(
-        lambda u: "good @ git+ssh://git@example.com/o/good.git", 3,
-        ("requirements.txt:1", "git+ssh:// is not supported yet", "https://"),
+    "ssh password": Case(
+        lambda u: "good @ git+ssh://git:pw@example.com/o/good.git", 3,
+        ("requirements.txt:1", "ssh URL takes no password", "ssh-agent"),
+    ),
+    "unreachable ssh host": Case(
+        lambda u: f"good @ git+ssh://git@127.0.0.1:{free_port()}/o/good.git", 5,
+        ("requirements.txt:1", "cannot reach 127.0.0.1:", "over ssh"),
     ),
     "same name at two commits": Case(
         lambda u: f"good @ git+{u}/o/good.git@v1.0.0\ngood @ git+{u}/o/other.git@v2.0.0", 1,

@@ -102,8 +102,8 @@ def test_includes_are_relative_to_the_including_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("acme @ git+ssh://git@github.com/o/acme.git", "git+ssh:// is not supported yet"),
-        ("git+git@github.com:o/acme.git#egg=acme", "git+ssh:// is not supported yet"),
+        ("acme @ git+ssh://git:pw@github.com/o/acme.git", "ssh URL takes no password"),
+        ("git+git@github.com:#egg=acme", "not a git URL"),
         ("acme @ git://github.com/o/acme.git", "git:// protocol is not supported"),
         ("acme @ hg+https://example/acme", "hg repositories are not supported"),
         ("acme @ git+https://github.com/o/acme.git@", "empty ref"),
