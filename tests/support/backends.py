@@ -23,6 +23,7 @@ BACKENDS = [
     "versioneer[toml]==0.29",
     "poetry-core>=1.0",
     "poetry-dynamic-versioning>=1,<2",
+    "scikit-build-core>=0.9",  # CMake builds (cmake itself comes from the machine)
 ]
 # The pip that ships with the oldest Python gitdeps supports (3.10), to install with.
 OLD_PIP = "pip==23.0.1"
@@ -42,7 +43,7 @@ def old_pip() -> Path:
 def ensure(directory: Path) -> Path:
     """Download into ``directory``/pyXY (backends' dependencies differ per Python)."""
     directory = directory / f"py{sys.version_info[0]}{sys.version_info[1]}"
-    marker = directory / ".complete-3"
+    marker = directory / ".complete-4"
     if marker.exists():
         return directory
     directory.mkdir(parents=True, exist_ok=True)
