@@ -170,6 +170,18 @@ def run_gitdeps(
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
+def vendor_in(
+    app: Path, requirements: str, *, env: Mapping[str, str] | None = None, lock: bool = False
+) -> Ran:
+    """``gitdeps vendor`` in ``app`` (made if new), whose requirements.txt is
+    ``requirements``: wheels to ``app/wh``, requirements to ``app/out.txt`` (and the
+    lock to ``app/gitdeps.lock`` with ``lock``)."""
+    app.mkdir(parents=True, exist_ok=True)
+    (app / "requirements.txt").write_text(requirements.rstrip("\n") + "\n")
+    args = ["vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt"]
+    return run_gitdeps(*args, *(["--lock", "gitdeps.lock"] if lock else []), cwd=app, env=env)
+
+
 def fresh_venv(path: Path) -> Path:
     """A new, empty virtual environment; returns its python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)

@@ -9,7 +9,7 @@ import pytest
 
 from gitdeps import RequirementError
 from gitdeps._requirements import GitRequirement, parse_requirement_files
-from tests.conftest import Forge, run_gitdeps
+from tests.conftest import Forge, vendor_in
 
 URL = "git+https://h.test/o/r.git@v1"
 
@@ -78,14 +78,10 @@ def test_settings_reach_the_backend_and_key_the_cache(
         },
     )
     app = tmp_path / "app"
-    app.mkdir()
     seen = []
     for settings in ("-C mode=fast -C flag=1 -C flag=2", "-C mode=slow", "-C mode=slow"):
-        (app / "requirements.txt").write_text(f"cfgpkg @ {forge.url('o/cfg.git')} {settings}\n")
-        ran = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-            cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-        )  # fmt: skip
+        requirement = f"cfgpkg @ {forge.url('o/cfg.git')} {settings}"
+        ran = vendor_in(app, requirement, env={"GITDEPS_TOKEN_127_0_0_1": canary})
         assert ran.returncode == 0, ran.output
         (wheel,) = (app / "wh").glob("cfgpkg-*.whl")
         with zipfile.ZipFile(wheel) as archive:

@@ -13,7 +13,7 @@ from gitdeps._checkout import parse_lfs_pointer
 from gitdeps._giturl import parse_git_url
 from gitdeps._lfs import lfs_endpoint
 from gitdeps._source import fetch_tree
-from tests.conftest import Forge, run_gitdeps
+from tests.conftest import Forge, vendor_in
 from tests.support.gitserver import GitServer, git, lfs_pointer
 
 OID = "a" * 64
@@ -120,12 +120,9 @@ def test_an_object_that_cannot_be_had_stops_the_run(
         },
     )
     app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"lfspkg @ {forge.url('o/lfs.git')}\n")
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-    )  # fmt: skip
+    ran = vendor_in(
+        app, f"lfspkg @ {forge.url('o/lfs.git')}", env={"GITDEPS_TOKEN_127_0_0_1": canary}
+    )
     assert ran.returncode == 5, ran.output
     expected = "Object does not exist" if fault == "missing" else "arrived damaged"
     assert f"Git LFS object {oid[:12]} of {forge.server.url}/o/lfs.git" in ran.stderr
@@ -154,12 +151,9 @@ def test_a_package_with_lfs_data_vendors_with_the_data(
         },
     )
     app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"acme-model @ {forge.url('o/model.git')}\n")
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-    )  # fmt: skip
+    ran = vendor_in(
+        app, f"acme-model @ {forge.url('o/model.git')}", env={"GITDEPS_TOKEN_127_0_0_1": canary}
+    )
     assert ran.returncode == 0, ran.output
     (wheel,) = (app / "wh").glob("acme_model-*.whl")
     with zipfile.ZipFile(wheel) as archive:

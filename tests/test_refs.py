@@ -10,7 +10,7 @@ from gitdeps import FetchError
 from gitdeps._auth import Credentials
 from gitdeps._git import find_commits, list_refs, resolve_ref
 from gitdeps._giturl import parse_git_url
-from tests.conftest import Forge, run_gitdeps
+from tests.conftest import Forge, vendor_in
 from tests.support.projects import project
 
 
@@ -54,17 +54,13 @@ def test_vendor_a_short_hash_that_is_no_tip(forge: Forge, tmp_path: Path, canary
     old = forge.push("o/pkg.git", project("pkg", "1.0"), message="old")
     forge.push("o/pkg.git", project("pkg", "2.0"), message="new")
     app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"pkg @ {forge.url('o/pkg.git', old[:8])}\n")
     env = {"GITDEPS_TOKEN_127_0_0_1": canary}
-    args = ("vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt")
-    ran = run_gitdeps(*args, "--lock", "gitdeps.lock", cwd=app, env=env)
+    ran = vendor_in(app, f"pkg @ {forge.url('o/pkg.git', old[:8])}", env=env, lock=True)
     assert ran.returncode == 0, ran.output
     assert f'commit = "{old}"' in (app / "gitdeps.lock").read_text()
     assert "pkg==1.0+g" in (app / "out.txt").read_text()
 
-    (app / "requirements.txt").write_text(f"pkg @ {forge.url('o/pkg.git', 'abcdef12')}\n")
-    ran = run_gitdeps(*args, cwd=app, env=env)
+    ran = vendor_in(app, f"pkg @ {forge.url('o/pkg.git', 'abcdef12')}", env=env)
     assert ran.returncode == 5
     assert (
         "requirements.txt:1: pkg: commit 'abcdef12' is in no branch's or tag's history"

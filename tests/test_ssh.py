@@ -10,7 +10,7 @@ import pytest
 
 from gitdeps._giturl import GitURL, InvalidGitURL, parse_git_url
 from gitdeps._submodules import resolve_submodule_url
-from tests.conftest import Forge, Ran, run_gitdeps
+from tests.conftest import Forge, Ran, vendor_in
 from tests.support.scm import PLUGINS, push_history
 from tests.support.sshd import SSHD, SshServer
 
@@ -78,13 +78,7 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
 
 
 def _vendor(app: Path, requirement: str, ssh_command: str) -> Ran:
-    app.mkdir(exist_ok=True)
-    (app / "requirements.txt").write_text(requirement + "\n")
-    return run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-        "--lock", "gitdeps.lock",
-        cwd=app, env={"GIT_SSH_COMMAND": ssh_command},
-    )  # fmt: skip
+    return vendor_in(app, requirement, env={"GIT_SSH_COMMAND": ssh_command}, lock=True)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from gitdeps._giturl import InvalidGitURL
 from gitdeps._submodules import resolve_submodule_url
-from tests.conftest import Forge, run_gitdeps
+from tests.conftest import Forge, vendor_in
 from tests.support.gitserver import GitServer, git
 
 # (parent URL, .gitmodules url, what git makes of it)
@@ -72,13 +72,8 @@ def test_nested_submodules_each_get_only_their_own_hosts_token(
         forge.push("o/app.git", files, gitlinks={"app/lib": lib})
 
         app = tmp_path / "app"
-        app.mkdir()
-        (app / "requirements.txt").write_text(f"with-subs @ {forge.url('o/app.git')}\n")
-        ran = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-            cwd=app,
-            env={"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TOKEN_LOCALHOST": other_token},
-        )  # fmt: skip
+        tokens = {"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TOKEN_LOCALHOST": other_token}
+        ran = vendor_in(app, f"with-subs @ {forge.url('o/app.git')}", env=tokens)
         assert ran.returncode == 0, ran.output
         assert set(other.tokens_seen()) == {other_token}
     assert set(forge.server.tokens_seen()) == {canary}
@@ -95,13 +90,11 @@ def test_a_submodule_that_cannot_be_fetched_is_named(
     files = _setuptools("broken-subs", ["app"])
     files[".gitmodules"] = '[submodule "gone"]\n\tpath = app/gone\n\turl = ../gone.git\n'
     forge.push("o/app.git", files, gitlinks={"app/gone": "2" * 40})
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"broken-subs @ {forge.url('o/app.git')}\n")
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-    )  # fmt: skip
+    ran = vendor_in(
+        tmp_path / "app",
+        f"broken-subs @ {forge.url('o/app.git')}",
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )
     assert ran.returncode == 5, ran.output
     assert (
         f"submodule 'app/gone' of {forge.server.url}/o/app.git ({forge.server.url}/o/gone.git "
