@@ -1,15 +1,18 @@
 """Finding a credential for a git host.
 
 Sources are asked in order, lazily (a host that needs nothing asks nobody) and
-once per host per run:
+once per origin (scheme, host, port) per run; what one answers is used for
+that origin only:
 
-1. ``GITDEPS_TOKEN_<HOST>`` (host upper-cased, non-alphanumerics as ``_``, port
-   ignored; an empty value counts as unset), with ``GITDEPS_USERNAME_<HOST>`` to
-   override the user name sent with it;
+1. ``GITDEPS_TOKEN_<HOST>_<PORT>`` for a URL with a port, then
+   ``GITDEPS_TOKEN_<HOST>`` (host upper-cased, non-alphanumerics as ``_``; an
+   empty value counts as unset, surrounding white space is dropped), with
+   ``GITDEPS_USERNAME_<HOST>`` to override the user name sent with it. Two hosts
+   of one run whose names map to the same variable are refused;
 2. the well-known CI variables of the host's kind (Azure Pipelines, GitHub
    Actions, GitLab CI);
-3. a credential embedded in a requirement URL for that host (accepted with a
-   warning, used for every URL of the host in the run, never written back).
+3. a credential embedded in a requirement URL (accepted with a warning, used for
+   every URL of that origin in the run, never written back).
 """
 
 from __future__ import annotations
@@ -21,14 +24,22 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from typing import Literal
 
 from ._config import Config, HostConfig
 from ._errors import AuthError
-from ._giturl import EmbeddedCredential, GitURL, host_env_key
+from ._giturl import EmbeddedCredential, GitURL, Origin, host_env_key
 from ._secret import Secret
 
-__all__ = ["Credential", "Credentials", "HostKind", "host_kind", "token_variable"]
+__all__ = [
+    "GIT_CREDENTIAL_SOURCE",
+    "Credential",
+    "Credentials",
+    "HostKind",
+    "host_kind",
+    "token_variable",
+]
 
 logger = logging.getLogger("gitdeps")
 
@@ -73,6 +84,10 @@ def host_kind(host: str) -> HostKind:
     return HostKind.GENERIC
 
 
+# The source of credentials that git's helpers gave: told approve/reject afterwards.
+GIT_CREDENTIAL_SOURCE = "git credential fill"
+
+
 def token_variable(host: str) -> str:
     return f"GITDEPS_TOKEN_{host_env_key(host)}"
 
@@ -96,7 +111,12 @@ class Credential:
 
 
 class Credentials:
-    """The credentials of one run: asked lazily, once per host (again if they expire)."""
+    """The credentials of one run, each bound to one origin (scheme, host, port).
+
+    Asked lazily and once per origin (again when they expire). Helpers are asked
+    only after a 401, once per origin: requests that meet a 401 while they are
+    being asked wait for that one answer.
+    """
 
     def __init__(
         self,
@@ -106,16 +126,18 @@ class Credentials:
     ) -> None:
         self._environ = os.environ if environ is None else environ
         self._config = config or Config()
-        self._embedded: dict[str, EmbeddedCredential] = {}
-        self._cache: dict[str, Credential | None] = {}
-        self._asked_helpers: set[str] = set()
+        self._embedded: dict[Origin, EmbeddedCredential] = {}
+        self._cache: dict[Origin, Credential | None] = {}
+        self._helper_answers: dict[Origin, Future[Credential | None]] = {}
+        self._reported: set[tuple[Origin, str]] = set()
+        self._variables: dict[str, str] = {}  # variable -> the host it answered for
         self._lock = threading.Lock()
         for credential in embedded:
             self.add_embedded(credential)
 
     def add_embedded(self, credential: EmbeddedCredential) -> None:
         with self._lock:
-            if credential.host not in self._embedded:
+            if credential.origin not in self._embedded:
                 logger.warning(
                     "a requirement URL for %s carries a credential; it is used for this run "
                     "and never written out, but keep tokens out of requirement files: set %s "
@@ -123,59 +145,79 @@ class Credentials:
                     credential.host,
                     token_variable(credential.host),
                 )
-                self._embedded[credential.host] = credential
-            self._cache.pop(credential.host, None)
+                self._embedded[credential.origin] = credential
+            self._cache.pop(credential.origin, None)
 
     def for_url(self, url: GitURL) -> Credential | None:
         from ._providers import expired
 
-        host = url.host
+        origin = url.origin
         with self._lock:
-            cached = self._cache.get(host)
-            if host not in self._cache or (cached is not None and expired(cached)):
-                found = self._find(host, url)
+            cached = self._cache.get(origin)
+            if origin not in self._cache or (cached is not None and expired(cached)):
+                found = self._find(url)
                 if found is not None:
-                    logger.debug("credential for %s: from %s", host, found.source)
+                    logger.debug("credential for %s: from %s", url.hostport, found.source)
                 else:
-                    logger.debug("credential for %s: none found", host)
-                self._cache[host] = found
-            return self._cache[host]
+                    logger.debug("credential for %s: none found", url.hostport)
+                self._cache[origin] = found
+            return self._cache[origin]
 
     def after_unauthorized(self, url: GitURL) -> Credential | None:
-        """The host asked for credentials and had none from us: ask the helpers, once.
+        """The host asked for credentials and had none from us: what the helpers say.
 
         git credential helpers, netrc, a ``gitdeps login`` account and (for Azure
         DevOps) azure-identity are asked only here, so a host that needs nothing
-        never sets off a helper.
+        never sets off a helper; and only once per origin in a run.
         """
-        host = url.host
+        origin = url.origin
         with self._lock:
-            if (
-                host in self._asked_helpers
-                or self._cache.get(host) is not None
-                or self._config.for_host(host) is not None
-            ):
+            cached = self._cache.get(origin)
+            if cached is not None:  # found meanwhile, for a request that started earlier
+                return cached
+            if self._config.for_host(url.host) is not None:
                 return None
-            self._asked_helpers.add(host)
-            found = self._helpers(host, url)
+            answer = self._helper_answers.get(origin)
+            owner = answer is None
+            if answer is None:
+                answer = self._helper_answers[origin] = Future()
+        if owner:
+            try:
+                found = self._helpers(url)
+            except BaseException as exc:
+                answer.set_exception(exc)
+                raise
             if found is not None:
-                logger.debug("credential for %s: from %s", host, found.source)
-                self._cache[host] = found
-            return found
+                logger.debug("credential for %s: from %s", url.hostport, found.source)
+                with self._lock:
+                    self._cache[origin] = found
+            answer.set_result(found)
+        return answer.result()
 
-    def _helpers(self, host: str, url: GitURL) -> Credential | None:
+    def report(self, url: GitURL, credential: Credential, *, accepted: bool) -> None:
+        """Tell the git credential helpers whether their answer worked, as git does
+        (``approve`` stores it, ``reject`` forgets it); once per origin and outcome."""
+        if credential.source != GIT_CREDENTIAL_SOURCE:
+            return
+        key = (url.origin, "approve" if accepted else "reject")
+        with self._lock:
+            if key in self._reported:
+                return
+            self._reported.add(key)
+        from ._providers import git_credential_report
+
+        git_credential_report(url, credential, accepted=accepted)
+
+    def _helpers(self, url: GitURL) -> Credential | None:
         from . import _providers
 
-        path = url.path.lstrip("/")
-        found = _providers.git_credential(host, None, path=path) or _providers.from_netrc(
-            host, None
-        )
-        if found is None and host_kind(host) is HostKind.AZURE_DEVOPS:
+        found = _providers.git_credential(url, None) or _providers.from_netrc(url.host, None)
+        if found is None and host_kind(url.host) is HostKind.AZURE_DEVOPS:
             from ._msal import msal_credential
 
             try:
-                found = msal_credential(host, None, required=False) or _providers.azure_identity(
-                    host, None
+                found = msal_credential(url.host, None, required=False) or (
+                    _providers.azure_identity(url.host, None)
                 )
             except AuthError as exc:
                 logger.debug("%s", exc)
@@ -193,9 +235,10 @@ class Credentials:
             "gitdeps.toml"
         )
 
-    def _find(self, host: str, url: GitURL) -> Credential | None:
+    def _find(self, url: GitURL) -> Credential | None:
         from . import _providers
 
+        host = url.host
         configured = self._config.for_host(host)
         if configured is not None:
             found: Credential | None
@@ -206,40 +249,59 @@ class Credentials:
 
                 found = msal_credential(host, configured, required=True)
             elif configured.provider == "git-credential":
-                found = _providers.git_credential(host, configured, path=url.path.lstrip("/"))
+                found = _providers.git_credential(url, configured)
             elif configured.provider == "netrc":
                 found = _providers.from_netrc(host, configured)
             else:
-                found = self._from_environment(host)
+                found = self._from_environment(url, configured.variable)
             return _apply(found, configured)
         # What costs nothing and sets nothing off; helpers wait for a 401.
-        return self._from_environment(host) or self._from_url(host)
+        return self._from_environment(url, None) or self._from_url(url)
 
-    def _from_environment(self, host: str) -> Credential | None:
+    def _from_environment(self, url: GitURL, variable: str | None) -> Credential | None:
+        """``variable`` (from gitdeps.toml), else ``GITDEPS_TOKEN_<HOST>_<PORT>``, else
+        ``GITDEPS_TOKEN_<HOST>``, else the CI's own variables for the host's kind."""
+        host = url.host
         kind = host_kind(host)
-        variable = token_variable(host)
-        value = self._environ.get(variable, "")
-        if value:
-            override = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}")
-            return Credential(
-                host, Secret(value), source=variable, username=override or _USERNAMES[kind]
-            )
+        names = [variable] if variable else []
+        if url.port is not None:
+            names.append(f"{token_variable(host)}_{url.port}")
+        names.append(token_variable(host))
+        for name in names:
+            value = self._environ.get(name, "").strip()  # a pasted newline is no part of it
+            if value:
+                self._claim(name, host)
+                override = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}")
+                return Credential(
+                    host, Secret(value), source=name, username=override or _USERNAMES[kind]
+                )
         for name, ci_user in _CI_VARIABLES[kind]:
-            value = self._environ.get(name, "")
+            value = self._environ.get(name, "").strip()
             if value:
                 scheme: Literal["basic", "bearer"] = "bearer" if ci_user is None else "basic"
                 return Credential(host, Secret(value), source=name, username=ci_user, scheme=scheme)
         return None
 
-    def _from_url(self, host: str) -> Credential | None:
-        embedded = self._embedded.get(host)
+    def _claim(self, variable: str, host: str) -> None:
+        """A variable answers for one host: ``a-b.test`` and ``a.b.test`` share a name."""
+        owner = self._variables.setdefault(variable, host)
+        if owner != host and variable.startswith("GITDEPS_TOKEN_"):
+            raise AuthError(
+                f"{variable} would be sent to both {owner} and {host}, whose names map to the "
+                f"same variable; gitdeps will not guess which it is for: name a variable per "
+                f'host in gitdeps.toml ([hosts."{host}"] provider = "env", '
+                f'variable = "TOKEN_FOR_{host_env_key(host)}_HOST")'
+            )
+
+    def _from_url(self, url: GitURL) -> Credential | None:
+        embedded = self._embedded.get(url.origin)
         if embedded is None:
             return None
         return Credential(
-            host,
+            url.host,
             embedded.token,
             source="a credential in a requirement URL",
-            username=embedded.username or _USERNAMES[host_kind(host)],
+            username=embedded.username or _USERNAMES[host_kind(url.host)],
         )
 
 

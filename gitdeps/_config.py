@@ -10,6 +10,7 @@ Only credential providers are configured here, per host::
 
     [hosts."github.com"]
     provider = "env"
+    variable = "GITHUB_PAT"            # env: this variable, not GITDEPS_TOKEN_GITHUB_COM
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class HostConfig:
     tenant: str | None = None  # msal: the Entra tenant (default: organizations)
     username: str | None = None
     scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
+    variable: str | None = None  # provider "env": the variable holding this host's token
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +78,14 @@ def load_config(path: Path | None = None, *, root: Path | None = None) -> Config
     return Config()
 
 
+def _variable(value: object, label: str, provider: str) -> str | None:
+    if value is None:
+        return None
+    if provider != "env" or not isinstance(value, str) or not value.strip():
+        raise ConfigError(f'{label}: variable names an environment variable, for provider = "env"')
+    return value.strip()
+
+
 def _read(path: Path, *, required: bool) -> dict[str, Any]:
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -99,7 +109,7 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
         if not isinstance(entry, dict):
             raise ConfigError(f"{label} must be a table")
         unknown = set(entry) - {
-            "provider", "credential", "client-id", "tenant", "username", "scheme",
+            "provider", "credential", "client-id", "tenant", "username", "scheme", "variable",
         }  # fmt: skip
         if unknown:
             raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
@@ -125,5 +135,6 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             tenant=entry.get("tenant"),
             username=entry.get("username"),
             scheme=scheme,
+            variable=_variable(entry.get("variable"), label, provider),
         )
     return Config(hosts=parsed, source=where)

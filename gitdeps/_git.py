@@ -28,7 +28,7 @@ from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 
 from ._auth import Credential, Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
-from ._giturl import GitURL
+from ._giturl import GitURL, origin_of
 from ._secret import redact
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ __all__ = [
     "http_pool",
     "is_full_commit",
     "list_refs",
-    "origin",
     "resolve_ref",
 ]
 
@@ -95,18 +94,6 @@ class RemoteRefs:
         )
 
 
-def origin(url: str) -> tuple[str | None, str | None, int | None]:
-    """(scheme, host, port) of ``url``, default ports made explicit: what a credential is
-    bound to (``https://h/`` and ``https://h:443/`` are one origin, ``http://h/`` another)."""
-    from urllib3.connection import port_by_scheme
-    from urllib3.util import parse_url
-
-    parsed = parse_url(url)
-    scheme = parsed.scheme.lower() if parsed.scheme else None
-    host = parsed.host.lower() if parsed.host else None
-    return (scheme, host, parsed.port or port_by_scheme.get(scheme or ""))
-
-
 def http_pool(url: GitURL) -> Any:
     """An HTTP connection pool for ``url``'s host, with gitdeps' timeout."""
     timeout = _timeout()
@@ -121,7 +108,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         pool = default_urllib3_manager(None, base_url=url, timeout=timeout)
         super().__init__(url, pool_manager=pool, timeout=timeout, quiet=True)
         self._gitdeps_authorization = authorization
-        self._gitdeps_origin = origin(url)
+        self._gitdeps_origin = origin_of(url)
 
     def _http_request(
         self,
@@ -131,7 +118,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         raise_for_status: bool = True,
     ) -> Any:
         request_headers = dict(headers or {})
-        if self._gitdeps_authorization and origin(url) == self._gitdeps_origin:
+        if self._gitdeps_authorization and origin_of(url) == self._gitdeps_origin:
             request_headers["Authorization"] = self._gitdeps_authorization
         response, read = super()._http_request(url, request_headers, data, raise_for_status=False)
         if raise_for_status and response.status != 200:
@@ -215,19 +202,30 @@ def _run(
     *,
     commit: str | None = None,
 ) -> T:
-    """``operation`` with the host's credential; on a 401 with none, once more with the
-    credential helpers' answer (they are asked only when a host wants credentials)."""
+    """``operation`` with the origin's credential; on a 401 with none, once more with the
+    credential helpers' answer (they are asked only when a host wants credentials), and
+    the helpers told whether it worked."""
     with _errors(url, credentials, action, commit=commit) as used:
         try:
-            return operation(used.credential)
+            result = operation(used.credential)
         except HTTPUnauthorized as exc:
-            if used.credential is not None or _answered_by(exc, url) != url.host:
+            if _answered_by(exc, url) != url.host:
+                raise
+            if used.credential is not None:
+                credentials.report(url, used.credential, accepted=False)
                 raise
             later = credentials.after_unauthorized(url)
             if later is None:
                 raise
             used.credential = later
-            return operation(later)
+            try:
+                result = operation(later)
+            except HTTPUnauthorized:
+                credentials.report(url, later, accepted=False)
+                raise
+        if used.credential is not None:
+            credentials.report(url, used.credential, accepted=True)
+        return result
 
 
 @contextmanager

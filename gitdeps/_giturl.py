@@ -9,7 +9,32 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ._secret import Secret
 
-__all__ = ["EmbeddedCredential", "GitURL", "InvalidGitURL", "host_env_key", "parse_git_url"]
+__all__ = [
+    "EmbeddedCredential",
+    "GitURL",
+    "InvalidGitURL",
+    "Origin",
+    "host_env_key",
+    "origin_of",
+    "parse_git_url",
+]
+
+# (scheme, host, port): what a credential is bound to. Default ports are explicit,
+# so https://h/ and https://h:443/ are one origin and http://h/ another.
+Origin = tuple[str, str, "int | None"]
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ssh": 22}
+
+
+def origin_of(url: str) -> Origin:
+    """The origin of any URL (a redirect target, an LFS download): lower-cased."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    return (scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme))
+
 
 _SUPPORTED = ("https", "http", "file", "ssh")
 # scp-like ssh, as git and pip take it: [user@]host:path (no "://", no port)
@@ -22,11 +47,13 @@ class InvalidGitURL(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class EmbeddedCredential:
-    """A credential found in a URL's userinfo. Never written back anywhere."""
+    """A credential found in a URL's userinfo. Never written back anywhere; used only
+    for the origin of the URL it was found in."""
 
     host: str
     username: str | None
     token: Secret
+    origin: Origin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +104,10 @@ class GitURL:
 
     def at(self, ref: str | None) -> GitURL:
         return dataclasses.replace(self, ref=ref)
+
+    @property
+    def origin(self) -> Origin:
+        return (self.scheme, self.host, self.port or _DEFAULT_PORTS.get(self.scheme))
 
 
 def host_env_key(host: str) -> str:
@@ -129,7 +160,8 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
             )
         user = unquote(parts.username) if parts.username else None
         return GitURL("ssh", host, port, path, ref, subdirectory, egg, user=user), None
-    credential = _credential(parts.username, parts.password, host, path)
+    origin = (scheme, host, port or _DEFAULT_PORTS.get(scheme))
+    credential = _credential(parts.username, parts.password, origin, path)
     url = GitURL(
         scheme=scheme,
         host=host,
@@ -198,17 +230,19 @@ def _clean_subdirectory(value: str) -> str | None:
 
 
 def _credential(
-    username: str | None, password: str | None, host: str, path: str
+    username: str | None, password: str | None, origin: Origin, path: str
 ) -> EmbeddedCredential | None:
     if username is None and password is None:
         return None
     user = unquote(username or "")
     if password is not None:
-        return EmbeddedCredential(host=host, username=user or None, token=Secret(unquote(password)))
+        return EmbeddedCredential(
+            host=origin[1], username=user or None, token=Secret(unquote(password)), origin=origin
+        )
     # Azure DevOps clone URLs carry the organisation as user name
     # (https://contoso@dev.azure.com/contoso/...): that is not a credential.
     first_segment = unquote(path.strip("/").split("/", 1)[0])
     if not user or user == first_segment or user in ("git", "oauth2", "x-access-token"):
         return None
     # https://TOKEN@github.com/... : a token given as the user name.
-    return EmbeddedCredential(host=host, username=None, token=Secret(user))
+    return EmbeddedCredential(host=origin[1], username=None, token=Secret(user), origin=origin)

@@ -26,8 +26,8 @@ from urllib.parse import urljoin
 from ._auth import Credential, Credentials
 from ._checkout import Checkout, LfsPointer
 from ._errors import AuthError, FetchError
-from ._git import http_pool, origin
-from ._giturl import GitURL
+from ._git import http_pool
+from ._giturl import GitURL, origin_of
 
 __all__ = ["fetch_lfs", "lfs_endpoint"]
 
@@ -139,7 +139,7 @@ def _post(
 ) -> tuple[int, bytes]:
     pool = http_pool(url)
     sent = dict(headers)
-    if credential is not None and origin(endpoint) == origin(url.repo):
+    if credential is not None and origin_of(endpoint) == origin_of(url.repo):
         sent["Authorization"] = credential.authorization()
     response = _request(pool, "POST", endpoint, headers=sent, body=body, url=url)
     try:
@@ -163,11 +163,11 @@ def _request(
         )
     except OSError as exc:
         raise FetchError(
-            f"cannot reach {origin(target)[1]} for Git LFS files of {url.repo}: {exc}"
+            f"cannot reach {origin_of(target)[1]} for Git LFS files of {url.repo}: {exc}"
         ) from exc
     except Exception as exc:  # urllib3's own errors (timeouts, protocol) are not OSErrors
         raise FetchError(
-            f"cannot download Git LFS files of {url.repo} from {origin(target)[1]}: "
+            f"cannot download Git LFS files of {url.repo} from {origin_of(target)[1]}: "
             f"{type(exc).__name__}"
         ) from exc
 
@@ -188,7 +188,7 @@ def _download(
     for _ in range(_MAX_REDIRECTS + 1):
         headers = dict(download.headers)
         # Our credential only to our own origin, and only if the answer gave none.
-        same = origin(target) == origin(url.repo)
+        same = origin_of(target) == origin_of(url.repo)
         if credential is not None and same and "authorization" not in map(str.lower, headers):
             headers["Authorization"] = credential.authorization()
         response = _request(pool, "GET", target, headers=headers, body=None, url=url)
@@ -202,7 +202,7 @@ def _download(
     try:
         if response.status != 200:
             raise FetchError(
-                f"{origin(target)[1]} answered HTTP {response.status} for Git LFS object "
+                f"{origin_of(target)[1]} answered HTTP {response.status} for Git LFS object "
                 f"{oid[:12]} of {url.repo}"
             )
         return _verified(response.stream(_CHUNK), oid, size, scratch, url)

@@ -13,13 +13,20 @@ import subprocess
 import time
 from pathlib import Path
 
-from ._auth import Credential
+from ._auth import GIT_CREDENTIAL_SOURCE, Credential
 from ._config import HostConfig
 from ._errors import AuthError
+from ._giturl import GitURL
 from ._secret import Secret, redact
 from ._subprocess import clean_environ
 
-__all__ = ["AZURE_DEVOPS_SCOPE", "azure_identity", "git_credential", "from_netrc"]
+__all__ = [
+    "AZURE_DEVOPS_SCOPE",
+    "azure_identity",
+    "from_netrc",
+    "git_credential",
+    "git_credential_report",
+]
 
 logger = logging.getLogger("gitdeps")
 
@@ -75,41 +82,63 @@ def azure_identity(host: str, config: HostConfig | None) -> Credential:
     )
 
 
-def git_credential(host: str, config: HostConfig | None, *, path: str = "") -> Credential | None:
-    """Ask the user's git credential helpers (Git Credential Manager, gh, keychain)."""
-    if any(c in host for c in "\n\r\0") or any(c in path for c in "\n\r\0"):
-        raise AuthError(f"refusing to ask git for credentials: the host {host!r} holds a newline")
-    request = f"protocol=https\nhost={host}\n" + (f"path={path}\n" if path else "") + "\n"
+def _credential_request(url: GitURL, extra: str = "") -> bytes:
+    """What git itself sends its helpers for ``url``: the real protocol, ``host:port``
+    and the path (git drops the path unless ``credential.useHttpPath`` is set)."""
+    fields = (url.scheme, url.hostport, url.path.lstrip("/"), extra)
+    if any(c in field for field in fields for c in "\r\0") or any("\n" in f for f in fields[:3]):
+        raise AuthError(
+            f"refusing to ask git for credentials for {url.hostport!r}: the URL holds a newline"
+        )
+    return (
+        f"protocol={url.scheme}\nhost={url.hostport}\npath={url.path.lstrip('/')}\n{extra}\n"
+    ).encode()
+
+
+def _git_credential(action: str, request: bytes) -> subprocess.CompletedProcess[bytes] | None:
     env = clean_environ()
     env.update({"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": ""})
     try:
-        proc = subprocess.run(
-            ["git", "credential", "fill"],
-            input=request.encode(),
+        return subprocess.run(
+            ["git", "credential", action],
+            input=request,
             env=env,
             capture_output=True,
             timeout=60,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        logger.debug("git credential fill for %s: %s", host, type(exc).__name__)
+        logger.debug("git credential %s: %s", action, type(exc).__name__)
         return None
-    if proc.returncode != 0:
-        logger.debug("git credential fill for %s found nothing", host)
+
+
+def git_credential(url: GitURL, config: HostConfig | None) -> Credential | None:
+    """Ask the user's git credential helpers (Git Credential Manager, gh, store, keychain)
+    for exactly ``url``'s origin, as git would ask them."""
+    proc = _git_credential("fill", _credential_request(url))
+    if proc is None or proc.returncode != 0:
+        logger.debug("git credential fill for %s found nothing", url.hostport)
         return None
     answer: dict[str, str] = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         key, _, value = line.partition("=")
         answer[key] = value
-    password = answer.get("password")
+    password = answer.get("password", "").strip()
     if not password:
         return None
     return Credential(
-        host,
+        url.host,
         Secret(password),
-        source="git credential fill",
+        source=GIT_CREDENTIAL_SOURCE,
         username=(config.username if config and config.username else answer.get("username")),
     )
+
+
+def git_credential_report(url: GitURL, credential: Credential, *, accepted: bool) -> None:
+    """``git credential approve`` (it worked: helpers may store it) or ``reject`` (it
+    was refused: helpers forget it), as git does after a request."""
+    extra = f"username={credential.username or ''}\npassword={credential.token.reveal()}\n"
+    _git_credential("approve" if accepted else "reject", _credential_request(url, extra))
 
 
 def from_netrc(host: str, config: HostConfig | None) -> Credential | None:
@@ -123,7 +152,8 @@ def from_netrc(host: str, config: HostConfig | None) -> Credential | None:
     if not found or not found[2]:
         return None
     login, _account, password = found
-    if password is None:
+    password = (password or "").strip()
+    if not password:
         return None
     username = config.username if config and config.username else login
     return Credential(host, Secret(password), source=f"netrc ({path.name})", username=username)

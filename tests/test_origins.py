@@ -1,0 +1,135 @@
+"""A credential goes to exactly the origin it was given for, and every source serves
+any number of repositories on its host (issue: corporate networks and credentials)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from gitdeps import AuthError
+from gitdeps._auth import Credentials
+from gitdeps._config import Config, HostConfig
+from gitdeps._git import list_refs
+from gitdeps._giturl import parse_git_url
+from tests.conftest import Forge
+from tests.support.credhelper import install_helper, read_log
+
+
+def _url(text: str):  # type: ignore[no-untyped-def]
+    return parse_git_url(text)[0]
+
+
+def test_a_port_specific_variable_wins_for_its_port_only() -> None:
+    credentials = Credentials(
+        environ={"GITDEPS_TOKEN_H_TEST_8443": "for-8443", "GITDEPS_TOKEN_H_TEST": "for-the-host"}
+    )
+    on_port = credentials.for_url(_url("git+https://h.test:8443/o/r.git"))
+    elsewhere = credentials.for_url(_url("git+https://h.test/o/r.git"))
+    assert on_port is not None and on_port.token.reveal() == "for-8443"
+    assert elsewhere is not None and elsewhere.token.reveal() == "for-the-host"
+
+
+def test_two_hosts_that_share_a_variable_name_are_refused() -> None:
+    credentials = Credentials(environ={"GITDEPS_TOKEN_A_B_TEST": "secret"})
+    assert credentials.for_url(_url("git+https://a-b.test/o/r.git")) is not None
+    with pytest.raises(AuthError) as caught:
+        credentials.for_url(_url("git+https://a.b.test/o/r.git"))
+    message = str(caught.value)
+    assert "GITDEPS_TOKEN_A_B_TEST would be sent to both a-b.test and a.b.test" in message
+    assert '[hosts."a.b.test"] provider = "env", variable = ' in message
+
+
+def test_a_configured_variable_names_the_token_of_one_host() -> None:
+    config = Config(hosts={"a.b.test": HostConfig(provider="env", variable="AB_TOKEN")})
+    credentials = Credentials(
+        environ={"AB_TOKEN": "mine", "GITDEPS_TOKEN_A_B_TEST": "the other hosts"}, config=config
+    )
+    found = credentials.for_url(_url("git+https://a.b.test/o/r.git"))
+    assert found is not None and found.token.reveal() == "mine" and found.source == "AB_TOKEN"
+
+
+def test_a_pasted_newline_is_no_part_of_the_token() -> None:
+    credentials = Credentials(environ={"GITDEPS_TOKEN_H_TEST": "tok-123\n"})
+    found = credentials.for_url(_url("git+https://h.test/o/r.git"))
+    assert found is not None and found.token.reveal() == "tok-123"
+
+
+def test_a_url_credential_serves_its_own_origin_only() -> None:
+    _, embedded = parse_git_url("git+https://user:tok@h.test/o/r.git")
+    assert embedded is not None
+    credentials = Credentials([embedded], environ={})
+    assert credentials.for_url(_url("git+https://h.test/o/other.git")) is not None
+    assert credentials.for_url(_url("git+https://h.test:443/o/other.git")) is not None
+    assert credentials.for_url(_url("git+http://h.test/o/other.git")) is None
+    assert credentials.for_url(_url("git+https://h.test:8443/o/other.git")) is None
+
+
+def _ten_repositories(forge: Forge) -> list[str]:
+    for n in range(10):
+        forge.push(f"o/r{n}.git", {"f.txt": f"{n}\n"})
+    return [forge.url(f"o/r{n}.git") for n in range(10)]
+
+
+def _list_all(urls: list[str], credentials: Credentials) -> int:
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda u: list_refs(_url(u), credentials), urls))
+    return sum(1 for r in results if r.refs)
+
+
+def test_a_credential_helper_serves_ten_repositories_asked_once_as_git_asks(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = _ten_repositories(forge)
+    hostport = f"127.0.0.1:{forge.server.port}"
+    env = install_helper(tmp_path / "helper", {f"http://{hostport}": ("me", canary)})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _list_all(urls, Credentials(environ={})) == 10
+    log = read_log(tmp_path / "helper")
+    gets = [entry for entry in log if entry["action"] == "get"]
+    assert len(gets) == 1  # once per origin, the other nine waited for its answer
+    assert gets[0]["protocol"] == "http" and gets[0]["host"] == hostport
+    stores = [entry for entry in log if entry["action"] == "store"]
+    assert len(stores) == 1 and stores[0]["username"] == "me" and stores[0]["password_given"]
+    assert set(forge.server.tokens_seen()) == {canary}
+
+
+def test_an_answer_for_another_origin_is_never_sent(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored for https://127.0.0.1 (no port): not for http://127.0.0.1:PORT."""
+    (url,) = _ten_repositories(forge)[:1]
+    env = install_helper(tmp_path / "helper", {"https://127.0.0.1": ("me", canary)})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(AuthError, match="asks for credentials"):
+        list_refs(_url(url), Credentials(environ={}))
+    assert forge.server.tokens_seen() == []
+
+
+def test_a_refused_answer_is_reported_to_the_helper(
+    forge: Forge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (url,) = _ten_repositories(forge)[:1]
+    hostport = f"127.0.0.1:{forge.server.port}"
+    env = install_helper(tmp_path / "helper", {f"http://{hostport}": ("me", "stale-token")})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(AuthError, match="rejected the token from git credential fill"):
+        list_refs(_url(url), Credentials(environ={}))
+    erased = [e for e in read_log(tmp_path / "helper") if e["action"] == "erase"]
+    assert len(erased) == 1 and erased[0]["host"] == hostport
+
+
+def test_netrc_serves_ten_repositories_on_one_host(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = _ten_repositories(forge)
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login me password {canary}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert _list_all(urls, Credentials(environ={})) == 10
+    assert set(forge.server.tokens_seen()) == {canary}
