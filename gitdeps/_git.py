@@ -22,13 +22,14 @@ from dulwich.client import (
     HTTPUnauthorized,
     LocalGitClient,
     Urllib3HttpGitClient,
-    default_urllib3_manager,
+    default_user_agent_string,
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 
 from ._auth import Credential, Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
 from ._giturl import GitURL, origin_of
+from ._network import CA_VARIABLES, pool_for, tls_failure
 from ._secret import redact
 
 if TYPE_CHECKING:
@@ -95,9 +96,10 @@ class RemoteRefs:
 
 
 def http_pool(url: GitURL) -> Any:
-    """An HTTP connection pool for ``url``'s host, with gitdeps' timeout."""
-    timeout = _timeout()
-    return default_urllib3_manager(None, base_url=url.repo, timeout=timeout)
+    """An HTTP connection pool for ``url``'s host: its proxy, its trust, gitdeps' timeout."""
+    return pool_for(
+        url.repo, timeout=_timeout(), headers={"User-agent": default_user_agent_string()}
+    )
 
 
 class _OriginBoundClient(Urllib3HttpGitClient):
@@ -105,7 +107,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
 
     def __init__(self, url: str, authorization: str | None) -> None:
         timeout = _timeout()
-        pool = default_urllib3_manager(None, base_url=url, timeout=timeout)
+        pool = pool_for(url, timeout=timeout, headers={"User-agent": default_user_agent_string()})
         super().__init__(url, pool_manager=pool, timeout=timeout, quiet=True)
         self._gitdeps_authorization = authorization
         self._gitdeps_origin = origin_of(url)
@@ -270,6 +272,18 @@ def _errors(
         text = redact(str(exc))
         if url.scheme == "ssh":
             raise _ssh_error(url, action, text, exc) from None
+        if tls_failure(text):
+            raise FetchError(
+                f"the TLS certificate of {where} is not trusted, so {url.repo} could not be "
+                f"read ({_reason(text)}); if a corporate proxy or a private CA signs it, put "
+                f"that CA in the system's trust store or name its bundle in "
+                f"{' or '.join(CA_VARIABLES[:2])} (git's http.sslCAInfo works too)"
+            ) from None
+        if "ProxyError" in text or "Unable to connect to proxy" in text:
+            raise FetchError(
+                f"cannot reach {where} through the proxy for {url.repo}: {_reason(text)}; check "
+                "HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy"
+            ) from None
         if commit is not None and "not our ref" in text:
             raise FetchError(
                 f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it does not "
@@ -331,6 +345,9 @@ def _ssh_error(url: GitURL, action: str, text: str, exc: BaseException) -> GitDe
 
 def _reason(text: str) -> str:
     for marker in (
+        "certificate verify failed: self-signed certificate in certificate chain",
+        "certificate verify failed: unable to get local issuer certificate",
+        "certificate verify failed",
         "Connection refused",
         "timed out",
         "Name or service not known",

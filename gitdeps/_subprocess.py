@@ -26,8 +26,10 @@ _SECRET_NAMES = re.compile(
     r"|.*(TOKEN|SECRET|PASSWORD|PASSWD|_PAT|CREDENTIAL|_KEY)S?)$",
     re.IGNORECASE,
 )
-# Installer settings are the user's own and needed to reach their index.
-_KEEP = re.compile(r"^(PIP_|UV_).*")
+# Installer settings are the user's own and needed to reach their index: pip's and
+# uv's, and what keyring backends read to sign in to a feed (artifacts-keyring takes
+# VSS_NUGET_* in Azure Pipelines; pip and uv read NETRC).
+_KEEP = re.compile(r"^(PIP_|UV_|VSS_NUGET_|ARTIFACTS_KEYRING_|KEYRING_|PYTHON_KEYRING_).*|NETRC$")
 # Where git looks for a repository: set by a git hook or a CI step that runs
 # gitdeps, they would point a build's own ``git describe`` at the wrong one.
 _GIT_LOCATION = re.compile(
@@ -41,9 +43,10 @@ def clean_environ(
 ) -> dict[str, str]:
     """The environment minus every credential-looking variable and known secret.
 
-    With ``installer``, pip's and uv's own settings stay even when they hold a
-    credential (an index URL with a token): the installer needs them, and it
-    runs no package code when it installs wheels.
+    With ``installer``, pip's and uv's own settings and what feed sign-in needs
+    (``VSS_NUGET_*`` for artifacts-keyring, ``NETRC``) stay even when they hold a
+    credential: the installer needs them, and it runs no package code when it
+    installs wheels. Git tokens never stay.
     """
     environ = os.environ if environ is None else environ
     cleaned = {}

@@ -23,3 +23,29 @@ def test_a_callers_git_location_never_reaches_a_build() -> None:
         "GIT_TERMINAL_PROMPT",
     }
     assert cleaned["PATH"] == "/usr/bin"
+
+
+def test_feed_sign_in_reaches_the_installer_and_git_tokens_reach_nothing() -> None:
+    """Build requirements from an Azure Artifacts feed: artifacts-keyring reads
+    VSS_NUGET_* in Azure Pipelines, pip and uv read NETRC. A build backend (package
+    code) gets none of it; no child gets a git token."""
+    caller = {
+        "VSS_NUGET_ACCESSTOKEN": "feed-token",
+        "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS": '{"endpointCredentials": []}',
+        "NETRC": "/home/agent/.netrc",
+        "PIP_INDEX_URL": "https://pkgs.dev.azure.com/o/_packaging/f/pypi/simple/",
+        "GITDEPS_TOKEN_DEV_AZURE_COM": "git-token",
+        "SYSTEM_ACCESSTOKEN": "pipeline-token",
+    }
+    installer = clean_environ(caller, installer=True)
+    backend = clean_environ(caller)
+    for name in (
+        "VSS_NUGET_ACCESSTOKEN",
+        "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS",
+        "NETRC",
+        "PIP_INDEX_URL",
+    ):
+        assert installer[name] == caller[name]
+        assert name not in backend or name == "PIP_INDEX_URL"
+    for name in ("GITDEPS_TOKEN_DEV_AZURE_COM", "SYSTEM_ACCESSTOKEN"):
+        assert name not in installer and name not in backend

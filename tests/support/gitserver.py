@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -62,8 +63,10 @@ class GitServer:
         allow_anonymous: bool = False,
         schemes: tuple[str, ...] = ("basic", "bearer"),
         allow_filter: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.root = root
+        self.tls = tls
         self.allow_filter = allow_filter
         # Git LFS: objects live in root/.lfs/<oid>. Downloads are offered here, or at
         # ``lfs_download_base`` (another origin, like blob storage) with these headers.
@@ -99,6 +102,8 @@ class GitServer:
 
         self._httpd = Server((host if host != "localhost" else "127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:  # HTTPS, with a certificate from the test's own CA
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.host = host
         self.port = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -106,7 +111,7 @@ class GitServer:
     # -- life cycle ---------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> GitServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

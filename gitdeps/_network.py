@@ -1,0 +1,176 @@
+"""How gitdeps reaches a host: through which proxy, trusting which certificates.
+
+As git, pip and requests users expect it, so a build agent behind a corporate
+proxy works the first time:
+
+* **Proxy.** The environment first, as Python, pip and requests read it:
+  ``https_proxy`` / ``HTTPS_PROXY`` for https, ``http_proxy`` / ``HTTP_PROXY``
+  for http (the lower-case form wins when both are set; upper-case
+  ``HTTP_PROXY`` is ignored in a CGI request, as Python ignores it), then
+  ``all_proxy``; ``no_proxy`` / ``NO_PROXY`` names hosts to reach directly
+  (curl's rules: ``*``, domains and their subdomains, ``host:port``, CIDR).
+  Without any, git's own ``http.proxy`` (or ``http.<url>.proxy``).
+* **Trust.** The operating system's trust store (through truststore, as pip
+  24.2+ does), plus every CA bundle named by ``GIT_SSL_CAINFO``, git's
+  ``http.sslCAInfo``, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` and
+  ``SSL_CERT_FILE``: a TLS-inspecting proxy's CA works from any of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import ssl
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ._errors import FetchError
+
+__all__ = ["CA_VARIABLES", "ca_files", "pool_for", "proxy_for", "ssl_context", "tls_failure"]
+
+logger = logging.getLogger("gitdeps")
+
+# In the order they are named in messages; every one that is set is trusted.
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+
+
+def _git_http_settings(url: str, key: bytes) -> str | None:
+    """``http.<key>`` from the user's git configuration, the most specific
+    ``http.<url>.<key>`` that prefixes ``url`` winning, as git matches it."""
+    from dulwich.config import StackedConfig
+
+    try:
+        config = StackedConfig.default()
+    except (OSError, ValueError):
+        return None
+    best: tuple[int, str] | None = None
+    for section in config.sections():
+        if not section or section[0] != b"http":
+            continue
+        prefix = section[1].decode("utf-8", "replace") if len(section) > 1 else ""
+        if prefix and not url.startswith(prefix.rstrip("/")):
+            continue
+        try:
+            value = config.get(section, key)
+        except KeyError:
+            continue
+        if value and (best is None or len(prefix) >= best[0]):
+            best = (len(prefix), value.decode("utf-8", "replace"))
+    return best[1] if best else None
+
+
+def bypasses_proxy(host: str, port: int | None, no_proxy: str) -> bool:
+    """Whether ``no_proxy`` names ``host``, with curl's rules: ``*``; a domain, with or
+    without a leading dot, matching itself and its subdomains; ``host:port``; an IP
+    address or a CIDR range."""
+    host = host.lower().strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and entry_port.isdigit() and port is not None and int(entry_port) != port:
+            continue
+        name = name.strip("[]")
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(name, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        name = name.lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy URL to reach ``url`` through, or None to go directly."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    proxies = urllib.request.getproxies_environment()
+    if bypasses_proxy(host, parts.port, proxies.get("no", "")):
+        return None
+    return proxies.get(scheme) or proxies.get("all") or _git_http_settings(url, b"proxy")
+
+
+def ca_files(url: str) -> list[str]:
+    """The CA bundles named for ``url`` by the environment and git's configuration."""
+    named = [os.environ.get(name, "") for name in CA_VARIABLES]
+    named.append(_git_http_settings(url, b"sslCAInfo") or "")
+    seen: list[str] = []
+    for name in named:
+        path = str(Path(name.strip()).expanduser()) if name.strip() else ""
+        if path and path not in seen:
+            seen.append(path)
+    return seen
+
+
+@functools.lru_cache(maxsize=8)
+def ssl_context(extra_ca_files: tuple[str, ...]) -> ssl.SSLContext:
+    """The system's trust store plus ``extra_ca_files``."""
+    context: ssl.SSLContext
+    try:
+        import truststore
+
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except (ImportError, OSError, ssl.SSLError) as exc:  # pragma: no cover - no truststore
+        logger.debug("truststore is not available (%s); OpenSSL's default paths", exc)
+        context = ssl.create_default_context()
+    for path in extra_ca_files:
+        try:
+            context.load_verify_locations(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise FetchError(
+                f"cannot use the CA bundle {path}: {exc}; check the file that "
+                f"{' / '.join(CA_VARIABLES)} or git's http.sslCAInfo names"
+            ) from exc
+    return context
+
+
+def _without_userinfo(proxy: str) -> tuple[str, dict[str, str]]:
+    """The proxy URL without credentials, and the ``Proxy-Authorization`` header for them."""
+    import urllib3
+
+    parsed = urllib3.util.parse_url(proxy if "://" in proxy else "http://" + proxy)
+    headers: dict[str, str] = {}
+    if parsed.auth:
+        headers = urllib3.util.make_headers(proxy_basic_auth=unquote(parsed.auth))
+    bare = parsed._replace(auth=None).url
+    return bare, headers
+
+
+def pool_for(url: str, *, timeout: float, headers: dict[str, str] | None = None) -> Any:
+    """A urllib3 pool manager for ``url``: its proxy, its trust, ``timeout`` seconds."""
+    import urllib3
+
+    context = ssl_context(tuple(ca_files(url)))
+    proxy = proxy_for(url)
+    if proxy:
+        bare, proxy_headers = _without_userinfo(proxy)
+        logger.debug("reaching %s through the proxy %s", urlsplit(url).hostname, bare)
+        return urllib3.ProxyManager(
+            bare,
+            proxy_headers=proxy_headers,
+            proxy_ssl_context=context,
+            ssl_context=context,
+            timeout=timeout,
+            headers=headers,
+        )
+    return urllib3.PoolManager(ssl_context=context, timeout=timeout, headers=headers)
+
+
+def tls_failure(text: str) -> bool:
+    """Whether an error's text is a certificate that was not trusted."""
+    lowered = text.lower()
+    return "certificate verify failed" in lowered or "certificate_verify_failed" in lowered
