@@ -1,8 +1,11 @@
 """Signing in on a laptop: ``gitdeps login`` once, silent tokens afterwards (msal).
 
 The device-code flow needs no browser on the machine running gitdeps. The token
-cache lives in gitdeps' cache directory, owner-only, and is refreshed silently
-on later runs; ``gitdeps logout`` forgets it.
+cache (it holds a refresh token) is encrypted where the platform can: DPAPI on
+Windows, the Keychain on macOS, libsecret on a Linux desktop, through
+msal-extensions; elsewhere (a headless Linux agent) it is a file only its owner
+can read. Tokens are refreshed silently on later runs; ``gitdeps logout``
+forgets them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,33 @@ HTTP_CLIENT: Any | None = None
 
 
 def token_cache_path() -> Path:
+    """The owner-only token cache, where the platform offers no encryption."""
     return default_cache_dir() / "msal" / "token-cache.json"
+
+
+def _encrypted_cache_path() -> Path:
+    """The encrypted cache (or, for the Keychain and libsecret, its change marker)."""
+    return default_cache_dir() / "msal" / "token-cache.bin"
+
+
+def _signed_in() -> bool:
+    return token_cache_path().exists() or _encrypted_cache_path().exists()
+
+
+def _encrypted_store() -> Any | None:
+    """msal-extensions' encrypted persistence for this platform, or None where it has none."""
+    try:
+        from msal_extensions import build_encrypted_persistence
+
+        _encrypted_cache_path().parent.mkdir(parents=True, exist_ok=True)
+        return build_encrypted_persistence(str(_encrypted_cache_path()))
+    except Exception as exc:  # no gi, no secret service, no keychain access: all mean "none"
+        logger.debug(
+            "the msal token cache cannot be encrypted here (%s: %s); it is kept owner-only",
+            type(exc).__name__,
+            redact(str(exc))[:200],
+        )
+        return None
 
 
 @contextlib.contextmanager
@@ -43,9 +72,16 @@ def _application(config: HostConfig | None, http_client: Any | None) -> Iterator
     import msal
 
     path = token_cache_path()
-    cache = msal.SerializableTokenCache()
-    if path.exists():
-        cache.deserialize(path.read_text(encoding="utf-8"))
+    store = _encrypted_store()
+    cache: Any
+    if store is not None:
+        from msal_extensions import PersistedTokenCache
+
+        cache = PersistedTokenCache(store)  # reads and writes itself, under its own lock
+    else:
+        cache = msal.SerializableTokenCache()
+        if path.exists():
+            cache.deserialize(path.read_text(encoding="utf-8"))
     tenant = (config.tenant if config else None) or DEFAULT_TENANT
     client_id = (config.client_id if config else None) or DEFAULT_CLIENT_ID
     options: dict[str, Any] = {"token_cache": cache}
@@ -58,7 +94,7 @@ def _application(config: HostConfig | None, http_client: Any | None) -> Iterator
     try:
         yield application
     finally:
-        if cache.has_state_changed:
+        if store is None and cache.has_state_changed:
             atomic_write(path, cache.serialize().encode("utf-8"), mode=0o600)
 
 
@@ -88,7 +124,7 @@ def login(
 
 def logout(config: HostConfig | None = None, *, http_client: Any | None = None) -> int:
     """Forget every signed-in account; return how many there were."""
-    if not token_cache_path().exists():
+    if not _signed_in():
         return 0
     with _application(config, http_client) as application:
         accounts = application.get_accounts()
@@ -101,7 +137,7 @@ def msal_credential(
     host: str, config: HostConfig | None, *, http_client: Any | None = None, required: bool
 ) -> Credential | None:
     """A token for a signed-in account, refreshed silently; None when nobody signed in."""
-    if not token_cache_path().exists():
+    if not _signed_in():
         if required:
             raise AuthError(f"{host}: nobody is signed in for the msal provider; run gitdeps login")
         return None
