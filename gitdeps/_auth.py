@@ -211,7 +211,11 @@ class Credentials:
     def _helpers(self, url: GitURL) -> Credential | None:
         from . import _providers
 
-        found = _providers.git_credential(url, None) or _providers.from_netrc(url.host, None)
+        found = (
+            _providers.git_credential(url, None)
+            or _providers.from_netrc(url.host, None)
+            or _providers.from_keyring(url, None)
+        )
         if found is None and host_kind(url.host) is HostKind.AZURE_DEVOPS:
             from ._msal import msal_credential
 
@@ -252,6 +256,8 @@ class Credentials:
                 found = _providers.git_credential(url, configured)
             elif configured.provider == "netrc":
                 found = _providers.from_netrc(host, configured)
+            elif configured.provider == "keyring":
+                found = _providers.from_keyring(url, configured)
             else:
                 found = self._from_environment(url, configured.variable)
             return _apply(found, configured)

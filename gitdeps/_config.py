@@ -3,7 +3,8 @@
 Only credential providers are configured here, per host::
 
     [hosts."dev.azure.com"]
-    provider = "azure-identity"        # env, azure-identity, azure-cli, msal, git-credential, netrc
+    provider = "azure-identity"        # env, azure-identity, azure-cli, msal, git-credential,
+                                       #   netrc, keyring
     credential = "managed-identity"    # azure-identity: default, managed-identity,
                                        #   workload-identity, azure-cli, environment
     client-id = "00000000-..."         # a user-assigned managed identity
@@ -30,7 +31,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["PROVIDERS", "Config", "ConfigError", "HostConfig", "load_config"]
 
-PROVIDERS = ("env", "azure-identity", "azure-cli", "msal", "git-credential", "netrc")
+PROVIDERS = ("env", "azure-identity", "azure-cli", "msal", "git-credential", "netrc", "keyring")
 AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
 
 

@@ -6,12 +6,17 @@ nothing, or raises :class:`AuthError` when it was configured and failed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import netrc
 import os
+import queue
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ._auth import GIT_CREDENTIAL_SOURCE, Credential
 from ._config import HostConfig
@@ -23,6 +28,7 @@ from ._subprocess import clean_environ
 __all__ = [
     "AZURE_DEVOPS_SCOPE",
     "azure_identity",
+    "from_keyring",
     "from_netrc",
     "git_credential",
     "git_credential_report",
@@ -157,6 +163,66 @@ def from_netrc(host: str, config: HostConfig | None) -> Credential | None:
         return None
     username = config.username if config and config.username else login
     return Credential(host, Secret(password), source=f"netrc ({path.name})", username=username)
+
+
+_KEYRING_TIMEOUT = 30.0  # a backend that waits on D-Bus or a prompt must not hang the run
+
+
+def from_keyring(url: GitURL, config: HostConfig | None) -> Credential | None:
+    """The keyring's credential for ``url``'s origin (``scheme://host[:port]``, then the
+    bare host), from whichever backend keyring chose (macOS Keychain, Windows Credential
+    Locker, Secret Service, artifacts-keyring, ...)."""
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        if config is not None:
+            raise AuthError(
+                f'{url.host}: provider = "keyring" needs the keyring package in gitdeps\' '
+                "environment: pip install keyring"
+            ) from None
+        return None
+    username = config.username if config else None
+    for service in (f"{url.scheme}://{url.hostport}", url.host):
+        try:
+            found = _bounded(functools.partial(keyring.get_credential, service, username))
+        except keyring.errors.NoKeyringError:
+            return None
+        except (keyring.errors.KeyringError, TimeoutError) as exc:
+            if config is not None:
+                raise AuthError(f"{url.host}: the keyring failed: {redact(str(exc))}") from None
+            logger.debug("keyring for %s: %s", url.hostport, type(exc).__name__)
+            return None
+        password = (found.password or "").strip() if found is not None else ""
+        if found is not None and password:
+            backend = type(keyring.get_keyring()).__name__
+            return Credential(
+                url.host,
+                Secret(password),
+                source=f"keyring ({backend})",
+                username=(config.username if config and config.username else found.username),
+            )
+    return None
+
+
+def _bounded(call: Callable[[], Any]) -> Any:
+    """``call()`` in a daemon thread, given up after ``_KEYRING_TIMEOUT`` seconds."""
+    done: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            done.put((True, call()))
+        except BaseException as exc:  # handed to the caller
+            done.put((False, exc))
+
+    threading.Thread(target=run, daemon=True, name="gitdeps-keyring").start()
+    try:
+        ok, value = done.get(timeout=_KEYRING_TIMEOUT)
+    except queue.Empty:
+        raise TimeoutError(f"no answer in {_KEYRING_TIMEOUT:.0f} s") from None
+    if not ok:
+        raise value
+    return value
 
 
 def expired(credential: Credential, margin: float = 300.0) -> bool:

@@ -3,6 +3,7 @@ any number of repositories on its host (issue: corporate networks and credential
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from gitdeps._git import list_refs
 from gitdeps._giturl import parse_git_url
 from tests.conftest import Forge
 from tests.support.credhelper import install_helper, read_log
+from tests.support.keyrings import MemoryKeyring
 
 
 def _url(text: str):  # type: ignore[no-untyped-def]
@@ -132,4 +134,36 @@ def test_netrc_serves_ten_repositories_on_one_host(
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     assert _list_all(urls, Credentials(environ={})) == 10
+    assert set(forge.server.tokens_seen()) == {canary}
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring({})
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["provider-keyring", "after-401"])
+def test_the_keyring_serves_ten_repositories_asked_once(
+    forge: Forge,
+    canary: str,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    configured: bool,
+) -> None:
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    urls = _ten_repositories(forge)
+    origin = f"http://127.0.0.1:{forge.server.port}"
+    memory_keyring.entries[origin] = ("me", canary)
+    config = Config(hosts={"127.0.0.1": HostConfig(provider="keyring")}) if configured else None
+    assert _list_all(urls, Credentials(environ={}, config=config)) == 10
+    assert memory_keyring.asked == [origin]
     assert set(forge.server.tokens_seen()) == {canary}
