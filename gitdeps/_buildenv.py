@@ -26,7 +26,7 @@ from ._cache import Cache
 from ._once import Once
 from ._subprocess import clean_environ, run
 
-__all__ = ["BuildEnvironments", "find_uv", "pip_index_options"]
+__all__ = ["BuildEnvironments", "find_uv", "pip_index_options", "uv_environment"]
 
 logger = logging.getLogger("gitdeps")
 
@@ -72,12 +72,8 @@ def _pip_config_files() -> list[Path]:
     return files
 
 
-def pip_index_options() -> list[str]:
-    """pip's index settings (environment, then configuration files) as options.
-
-    uv reads neither; passing these keeps isolated builds on the index the user
-    configured for pip (an Azure Artifacts feed, a mirror behind a firewall).
-    """
+def _pip_settings() -> dict[str, str]:
+    """pip's settings that installs need: configuration files, then the environment."""
     values: dict[str, str] = {}
     for path in _pip_config_files():
         parser = configparser.ConfigParser(interpolation=None)
@@ -88,10 +84,33 @@ def pip_index_options() -> list[str]:
         for section in ("global", "install"):
             if parser.has_section(section):
                 values.update(dict(parser.items(section)))
-    for key in ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index"):
+    for key in ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index", "cert"):
         env = os.environ.get("PIP_" + key.upper().replace("-", "_"))
         if env is not None:
             values[key] = env
+    return values
+
+
+def uv_environment(env: dict[str, str]) -> dict[str, str]:
+    """What uv needs to trust what pip trusts: the OS store (pip 24.2+ uses it through
+    truststore; uv 0.9+ reads UV_SYSTEM_CERTS, older uv UV_NATIVE_TLS) and pip's
+    ``cert`` bundle, which uv takes as SSL_CERT_FILE. The caller's own settings win."""
+    env = dict(env)
+    env.setdefault("UV_SYSTEM_CERTS", "1")
+    env.setdefault("UV_NATIVE_TLS", "1")
+    cert = _pip_settings().get("cert", "").strip()
+    if cert and "SSL_CERT_FILE" not in env:
+        env["SSL_CERT_FILE"] = cert
+    return env
+
+
+def pip_index_options() -> list[str]:
+    """pip's index settings (environment, then configuration files) as options.
+
+    uv reads neither; passing these keeps isolated builds on the index the user
+    configured for pip (an Azure Artifacts feed, a mirror behind a firewall).
+    """
+    values = _pip_settings()
     options: list[str] = []
     if values.get("index-url"):
         options += ["--index-url", values["index-url"].strip()]
@@ -186,6 +205,7 @@ class BuildEnvironments:
         env = clean_environ(installer=True)
         env.pop("PYTHONPATH", None)
         if self._uv is not None:
+            env = uv_environment(env)
             env["VIRTUAL_ENV"] = str(path)
             options = _uv_options([*pip_index_options(), *self._index_options])
             command = [self._uv, "pip", "install", "--python", str(python), "--quiet", *options]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from gitdeps._subprocess import clean_environ
 
 
@@ -49,3 +53,17 @@ def test_feed_sign_in_reaches_the_installer_and_git_tokens_reach_nothing() -> No
         assert name not in backend or name == "PIP_INDEX_URL"
     for name in ("GITDEPS_TOKEN_DEV_AZURE_COM", "SYSTEM_ACCESSTOKEN"):
         assert name not in installer and name not in backend
+
+
+def test_uv_trusts_what_pip_trusts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip uses the OS trust store and its own ``cert``; uv reads neither unless told."""
+    from gitdeps._buildenv import uv_environment
+
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\ncert = /etc/corp/ca-bundle.pem\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    env = uv_environment({"PATH": "/usr/bin"})
+    assert env["SSL_CERT_FILE"] == "/etc/corp/ca-bundle.pem"
+    assert env["UV_SYSTEM_CERTS"] == env["UV_NATIVE_TLS"] == "1"
+    mine = uv_environment({"SSL_CERT_FILE": "/mine.pem", "UV_SYSTEM_CERTS": "0"})
+    assert mine["SSL_CERT_FILE"] == "/mine.pem" and mine["UV_SYSTEM_CERTS"] == "0"
