@@ -92,12 +92,15 @@ def _pip_settings() -> dict[str, str]:
 
 
 def uv_environment(env: dict[str, str]) -> dict[str, str]:
-    """What uv needs to trust what pip trusts: the OS store (pip 24.2+ uses it through
-    truststore; uv 0.9+ reads UV_SYSTEM_CERTS, older uv UV_NATIVE_TLS) and pip's
-    ``cert`` bundle, which uv takes as SSL_CERT_FILE. The caller's own settings win."""
+    """What uv needs to trust and sign in as pip does: the OS store (pip 24.2+ uses it
+    through truststore; uv 0.9+ reads UV_SYSTEM_CERTS, older uv UV_NATIVE_TLS), pip's
+    ``cert`` bundle (uv takes it as SSL_CERT_FILE), and keyring where its command is
+    installed (pip finds it by itself). The caller's own settings win."""
     env = dict(env)
     env.setdefault("UV_SYSTEM_CERTS", "1")
     env.setdefault("UV_NATIVE_TLS", "1")
+    if shutil.which("keyring", path=env.get("PATH")):  # artifacts-keyring & co, as pip uses them
+        env.setdefault("UV_KEYRING_PROVIDER", "subprocess")
     cert = _pip_settings().get("cert", "").strip()
     if cert and "SSL_CERT_FILE" not in env:
         env["SSL_CERT_FILE"] = cert

@@ -3,6 +3,7 @@ any number of repositories on its host (issue: corporate networks and credential
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +17,8 @@ from gitdeps._git import list_refs
 from gitdeps._giturl import parse_git_url
 from tests.conftest import Forge
 from tests.support.credhelper import install_helper, read_log
+from tests.support.gitserver import GitServer
+from tests.support.identity import IdentityEndpoint
 from tests.support.keyrings import MemoryKeyring
 
 
@@ -167,3 +170,27 @@ def test_the_keyring_serves_ten_repositories_asked_once(
     assert _list_all(urls, Credentials(environ={}, config=config)) == 10
     assert memory_keyring.asked == [origin]
     assert set(forge.server.tokens_seen()) == {canary}
+
+
+def test_a_managed_identity_serves_ten_repositories_asked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "eyJ0eXAi-ten-" + secrets.token_hex(12)
+    header = "identity-header-" + secrets.token_hex(8)
+    root = tmp_path / "srv"
+    root.mkdir()
+    with (
+        IdentityEndpoint(token=token, header_secret=header) as identity,
+        GitServer(root, token=token, schemes=("bearer",)) as server,
+    ):
+        urls = _ten_repositories(Forge(server, root, tmp_path / "pushes"))
+        monkeypatch.setenv("IDENTITY_ENDPOINT", identity.app_service_url)
+        monkeypatch.setenv("IDENTITY_HEADER", header)
+        config = Config(
+            hosts={
+                "127.0.0.1": HostConfig(provider="azure-identity", credential="managed-identity")
+            }
+        )
+        assert _list_all(urls, Credentials(environ={}, config=config)) == 10
+        assert len(identity.asked) == 1
+        assert set(server.tokens_seen()) == {token}

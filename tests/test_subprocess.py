@@ -67,3 +67,13 @@ def test_uv_trusts_what_pip_trusts(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert env["UV_SYSTEM_CERTS"] == env["UV_NATIVE_TLS"] == "1"
     mine = uv_environment({"SSL_CERT_FILE": "/mine.pem", "UV_SYSTEM_CERTS": "0"})
     assert mine["SSL_CERT_FILE"] == "/mine.pem" and mine["UV_SYSTEM_CERTS"] == "0"
+
+
+def test_uv_signs_in_with_keyring_where_its_command_is_installed(tmp_path: Path) -> None:
+    from gitdeps._buildenv import uv_environment
+
+    assert "UV_KEYRING_PROVIDER" not in uv_environment({"PATH": str(tmp_path)})
+    command = tmp_path / "keyring"
+    command.write_text("#!/bin/sh\nexit 1\n")
+    command.chmod(0o755)
+    assert uv_environment({"PATH": str(tmp_path)})["UV_KEYRING_PROVIDER"] == "subprocess"
