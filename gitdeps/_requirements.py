@@ -33,7 +33,6 @@ __all__ = [
     "requirement_from_metadata",
 ]
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 _OTHER_VCS = ("hg+", "svn+", "bzr+")
 # Options whose value is a local path that pip resolves against the requirement
@@ -166,26 +165,55 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _starts_with_comment(line: str) -> bool:
+    """pip's ``COMMENT_RE.match``: optional white space, then ``#``, at the start."""
+    return line.lstrip().startswith("#")
+
+
+def _strip_comment(line: str) -> str:
+    """pip's ``COMMENT_RE.sub("", line)``: cut at the first ``#`` that starts the line
+    or follows white space, with that white space. Linear, where the regex is not:
+    a long run of spaces took a minute to be refused."""
+    at = line.find("#")
+    while at != -1:
+        if at == 0:
+            return ""
+        if line[at - 1].isspace():
+            start = at - 1
+            while start > 0 and line[start - 1].isspace():
+                start -= 1
+            return line[:start]
+        at = line.find("#", at + 1)
+    return line
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Yield (first line number, joined line) as pip's ``preprocess`` does."""
+    """Yield (first line number, joined line) as pip's ``join_lines`` and
+    ``ignore_comments`` do: a line ending in ``\\`` continues on the next unless it
+    is a comment line, and only then are comments cut, so ``pkg # note \\`` swallows
+    the line after it, as it does in pip."""
     pending: list[str] = []
     start = 0
+    joined: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        if line.endswith("\\") and not _COMMENT.search(line):
-            pending.append(line[:-1])
-            continue
-        pending.append(line)
-        joined = "".join(pending)
-        pending = []
-        joined = _COMMENT.sub("", joined).strip()
-        if joined:
-            yield start, joined
+        if not line.endswith("\\") or _starts_with_comment(line):
+            if _starts_with_comment(line):
+                line = " " + line
+            if pending:
+                joined.append((start, "".join([*pending, line])))
+                pending = []
+            else:
+                joined.append((number, line))
+        else:
+            if not pending:
+                start = number
+            pending.append(line.strip("\\"))
     if pending:
-        joined = _COMMENT.sub("", "".join(pending)).strip()
-        if joined:
-            yield start, joined
+        joined.append((start, "".join(pending)))
+    for number, line in joined:
+        line = _strip_comment(line).strip()
+        if line:
+            yield number, line
 
 
 def _split_args_options(line: str) -> tuple[str, str]:

@@ -194,3 +194,23 @@ def test_a_managed_identity_serves_ten_repositories_asked_once(
         assert _list_all(urls, Credentials(environ={}, config=config)) == 10
         assert len(identity.asked) == 1
         assert set(server.tokens_seen()) == {token}
+
+
+def test_two_ports_of_one_host_each_get_only_their_own_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = ("port-one-" + secrets.token_hex(8), "port-two-" + secrets.token_hex(8))
+    roots = [tmp_path / "one", tmp_path / "two"]
+    for root in roots:
+        root.mkdir()
+    with (
+        GitServer(roots[0], token=tokens[0]) as one,
+        GitServer(roots[1], token=tokens[1]) as two,
+    ):
+        urls = []
+        for server, root, token in ((one, roots[0], tokens[0]), (two, roots[1], tokens[1])):
+            monkeypatch.setenv(f"GITDEPS_TOKEN_127_0_0_1_{server.port}", token)
+            urls += _ten_repositories(Forge(server, root, root / "pushes"))[:2]
+        assert _list_all(urls, Credentials()) == 4
+        assert set(one.tokens_seen()) == {tokens[0]}
+        assert set(two.tokens_seen()) == {tokens[1]}
