@@ -15,13 +15,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import build
-import pyproject_hooks
+from ._imports import genuine
 
-from ._buildenv import BuildEnvironments
-from ._errors import BuildError
-from ._hook import DRIVER, backend_of, read_answer
-from ._subprocess import ProcessFailed, clean_environ, run
+# The installed packages, even when a build.py or pyproject_hooks.py beside the
+# caller's script comes first on sys.path (see _imports).
+genuine("pyproject_hooks", "pyproject_hooks")
+genuine("build", "build")
+
+import build  # noqa: E402 - after genuine() has put the installed package in sys.modules
+import pyproject_hooks  # noqa: E402
+
+from ._buildenv import BuildEnvironments  # noqa: E402
+from ._errors import BuildError  # noqa: E402
+from ._hook import DRIVER, backend_of, read_answer  # noqa: E402
+from ._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
 
 __all__ = ["build_wheel"]
 
@@ -87,6 +94,8 @@ def _one_process_build(
         command += [json.dumps(backend_path), str(answer), json.dumps(config)]
         try:
             runner(command, cwd=str(source))
+        except ProcessTimedOut as exc:
+            raise _overran(what, "the build backend", exc) from None
         except ProcessFailed:
             raise BuildError(
                 f"{what}: the build backend failed ({backend}); its output ends with:\n"
@@ -104,6 +113,13 @@ def _one_process_build(
         final = outdir / wheel
         os.replace(wheels / wheel, final)
         return final
+
+
+def _overran(what: str, step: str, exc: ProcessTimedOut) -> BuildError:
+    return BuildError(
+        f"{what}: {step} was stopped after {exc.seconds:.0f} s; if it needs longer, set "
+        "GITDEPS_BUILD_TIMEOUT (seconds). Its output ends with:\n" + exc.tail()
+    )
 
 
 def _tail(runner: _Runner, lines: int = 15) -> str:
@@ -165,6 +181,8 @@ def build_wheel(
         return final
     except build.BuildBackendException as exc:
         cause = exc.exception
+        if isinstance(cause, ProcessTimedOut):
+            raise _overran(what, "the build backend", cause) from None
         if isinstance(cause, pyproject_hooks.BackendUnavailable):
             reason = f"the build backend could not be imported ({cause.backend_name})"
         elif isinstance(cause, pyproject_hooks.HookMissing):
@@ -174,6 +192,8 @@ def build_wheel(
         raise BuildError(f"{what}: {reason}; its output ends with:\n{_tail(runner)}") from None
     except build.BuildException as exc:
         raise BuildError(f"{what}: cannot build: {exc}") from None
+    except ProcessTimedOut as exc:
+        raise _overran(what, "installing the build requirements", exc) from None
     except ProcessFailed as exc:
         raise BuildError(
             f"{what}: installing the build requirements failed; check your index settings. "

@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 
+from ._errors import GitDepsError
 from ._secret import holds_secret, redact
 
-__all__ = ["ProcessFailed", "clean_environ", "run"]
+__all__ = ["ProcessFailed", "ProcessTimedOut", "build_timeout", "clean_environ", "run"]
 
 logger = logging.getLogger("gitdeps.subprocess")
 
@@ -74,32 +77,92 @@ class ProcessFailed(Exception):
         return "\n".join("    " + line for line in kept)
 
 
+class ProcessTimedOut(ProcessFailed):
+    """The command ran longer than it may, and was stopped."""
+
+    def __init__(self, command: Sequence[str], seconds: float, output: str) -> None:
+        super().__init__(command, -1, output)
+        self.seconds = seconds
+
+
+_DEFAULT_BUILD_TIMEOUT = 3600.0
+
+
+def build_timeout() -> float:
+    """Seconds a build step may take: ``$GITDEPS_BUILD_TIMEOUT``, default an hour."""
+    text = os.environ.get("GITDEPS_BUILD_TIMEOUT", "").strip()
+    if not text:
+        return _DEFAULT_BUILD_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise GitDepsError(
+            f"GITDEPS_BUILD_TIMEOUT must be a number of seconds above 0, not {text!r}"
+        )
+    return seconds
+
+
 def run(
     command: Sequence[str],
     *,
     env: Mapping[str, str],
     cwd: str | os.PathLike[str] | None = None,
 ) -> str:
-    """Run ``command``; return its combined output, or raise :class:`ProcessFailed`."""
+    """Run ``command``; return its combined output, or raise :class:`ProcessFailed`.
+
+    The output goes to a file, not a pipe: gitdeps waits for the process, not for
+    the end of its output, so a child it leaves running (a daemon holding stdout)
+    cannot hold the run. The command runs in its own process group, and whatever
+    of that group is still running when it exits, or when it overruns
+    ``GITDEPS_BUILD_TIMEOUT``, is stopped.
+    """
+    timeout = build_timeout()
     started = time.monotonic()
-    proc = subprocess.run(
-        list(command),
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    output = redact(proc.stdout.decode("utf-8", "replace"))
+    with tempfile.TemporaryFile() as captured:
+        proc = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=captured,
+            stderr=subprocess.STDOUT,
+            start_new_session=os.name != "nt",
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _stop_group(proc)
+        captured.seek(0)
+        output = redact(captured.read().decode("utf-8", "replace"))
     logger.debug(
-        "ran %s (%.2f s, exit %d)",
+        "ran %s (%.2f s, exit %s)",
         redact(" ".join(str(c) for c in command))[:300],
         time.monotonic() - started,
-        proc.returncode,
+        "timed out" if timed_out else proc.returncode,
     )
     if output.strip():
         logger.debug("%s", output.rstrip())
+    if timed_out:
+        raise ProcessTimedOut(command, timeout, output)
     if proc.returncode:
         raise ProcessFailed(command, proc.returncode, output)
     return output
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the command (if it still runs) and every process it left in its group."""
+    if os.name == "nt":  # pragma: no cover - no process groups: the command alone
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+    proc.wait()

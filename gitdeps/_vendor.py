@@ -11,16 +11,17 @@ appears whole.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -43,6 +44,7 @@ from ._requirements import (
     parse_requirement_files,
     requirement_from_metadata,
 )
+from ._subprocess import build_timeout
 from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
 
 if TYPE_CHECKING:
@@ -356,6 +358,35 @@ def _pin_requirement(value: str, pins: Mapping[str, str]) -> str:
     return f"{req.name}{extras}=={pins[canonicalize_name(req.name)]}{marker}"
 
 
+_active = threading.local()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _not_reentrant(function: Callable[P, R]) -> Callable[P, R]:
+    """A vendor() inside a vendor() would wait for ever on the outer one's locks."""
+
+    @functools.wraps(function)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        inside = getattr(_active, "running", False) or threading.current_thread().name.startswith(
+            "gitdeps"
+        )
+        if inside:
+            raise GitDepsError(
+                "gitdeps.vendor() was called while a vendor() is running in this process "
+                "(from code that gitdeps' own work imported or ran); call it once, from "
+                "your script's top level"
+            )
+        _active.running = True
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _active.running = False
+
+    return guarded
+
+
+@_not_reentrant
 def vendor(
     requirements: Sequence[str | os.PathLike[str]],
     wheelhouse: str | os.PathLike[str],
@@ -385,6 +416,7 @@ def vendor(
     :class:`GitDepsError` and leaves every existing output as it was on failure.
     """
     started = time.monotonic()
+    build_timeout()  # an invalid GITDEPS_BUILD_TIMEOUT is refused before any work
     if locked and (upgrade or upgrade_packages):
         raise GitDepsError("--locked and --upgrade contradict each other; choose one")
     target = Target(
