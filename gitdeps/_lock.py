@@ -27,6 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion
+
 from ._errors import LockError
 
 if sys.version_info >= (3, 11):
@@ -113,7 +116,35 @@ def _package(path: Path, index: int, entry: Any) -> LockedPackage:
                 "with --upgrade"
             )
         values[attribute] = value
-    return LockedPackage(**values)
+    package = LockedPackage(**values)
+    problem = _problem(package)
+    if problem:
+        raise LockError(
+            f"{path}: [[package]] #{index} ({package.name!r}): {problem}; the lock was edited or "
+            "damaged: restore it from version control, or re-create it with --upgrade"
+        )
+    return package
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _problem(package: LockedPackage) -> str | None:
+    """What is wrong with an entry gitdeps would act on (it deletes stale wheels by name)."""
+    if len(package.commit) not in (40, 64) or not set(package.commit) <= _HEX:
+        return f"commit {package.commit[:80]!r} is not a full lower-case commit hash"
+    if len(package.sha256) != 64 or not set(package.sha256) <= _HEX:
+        return f"sha256 {package.sha256[:80]!r} is not a SHA-256 digest"
+    wheel = package.wheel
+    if "/" in wheel or "\\" in wheel or not wheel.endswith(".whl"):
+        return f"wheel {wheel[:120]!r} is not a wheel file name"
+    try:
+        name, version, _build, _tags = parse_wheel_filename(wheel)
+    except (InvalidWheelFilename, InvalidVersion) as exc:
+        return f"wheel {wheel[:120]!r} is not a wheel file name ({exc})"
+    if name != canonicalize_name(package.name) or str(version) != package.version:
+        return f"wheel {wheel!r} is not {package.name} {package.version}"
+    return None
 
 
 def _toml_string(value: str) -> str:

@@ -703,8 +703,9 @@ def _remove_stale_wheels(
         return
     keep = {p.wheel for p in current}
     for package in previous.packages:
-        if package.wheel not in keep and "/" not in package.wheel and "\\" not in package.wheel:
+        # read_lock checked that each name is a wheel of that package, with no path in it
+        if package.wheel not in keep and package.wheel.endswith(".whl"):
             stale = wheelhouse / package.wheel
-            if stale.is_file():
+            if stale.is_file() and not stale.is_symlink():
                 stale.unlink()
                 logger.debug("removed %s (no longer locked)", stale.name)
