@@ -271,13 +271,7 @@ class _Run:
             progress.info("%s: -e is vendored as a normal wheel", label)
         if self.cache is None:
             return self._inspect(self._build_fresh(node, label, what)[0], what)
-        key = Cache.wheel_key(
-            url.repo,
-            node.commit,
-            url.subdirectory or "",
-            isolated=self.environments is not None,
-            config_settings=node.requirement.config_settings,
-        )
+        key = self._wheel_key(node)
         with self.cache.locked(key):
             wheel = self.cache.get_wheel(key, tags=self._tags_at(url, node.commit))
             if wheel is not None:
@@ -286,6 +280,29 @@ class _Run:
                 built, tags = self._build_fresh(node, label, what)
                 wheel = self.cache.put_wheel(key, built, tags=tags)
         return self._inspect(wheel, what)
+
+    def rebuild(self, node: _Node) -> _Built:
+        """``node`` built again from its commit, never from the cache (whose entry the new
+        wheel replaces)."""
+        url = node.requirement.url
+        label = node.requirement.name or url.requirement_url()
+        what = f"{url.requirement_url()} at {node.commit[:12]}"
+        built, tags = self._build_fresh(node, label, what)
+        if self.cache is not None:
+            key = self._wheel_key(node)
+            with self.cache.locked(key):
+                built = self.cache.put_wheel(key, built, tags=tags)
+        return self._inspect(built, what)
+
+    def _wheel_key(self, node: _Node) -> str:
+        url = node.requirement.url
+        return Cache.wheel_key(
+            url.repo,
+            node.commit,
+            url.subdirectory or "",
+            isolated=self.environments is not None,
+            config_settings=node.requirement.config_settings,
+        )
 
     def _inspect(self, wheel: Path, what: str) -> _Built:
         try:
@@ -515,6 +532,8 @@ def _write_outputs(
         for key, node in run.nodes.items()
         if node.built is not None
     }
+    if locked and previous is not None:
+        _hold_to_the_lock(run, previous, versions)
     # Beside the wheelhouse (same file system, so each wheel moves in atomically),
     # and the wheelhouse itself is created only when there is something to publish.
     wheelhouse.parent.mkdir(parents=True, exist_ok=True)
@@ -678,6 +697,58 @@ def _public_closure(
     return render_closure(
         list(pins.values()), output=output, wheelhouse=wheelhouse, sources=sources
     )
+
+
+def _vendored_digest(built: _Built, version: str, versions: Mapping[str, str], where: Path) -> str:
+    """The SHA-256 the vendored (rewritten) wheel of ``built`` would have."""
+    replace = {}
+    for value in built.info.requires_dist:
+        child = requirement_from_metadata(value, "")
+        if child is not None:
+            if child.key not in versions:
+                raise LockError(
+                    f"{built.info.name} now asks for {value!r}, which the lock does not cover; "
+                    "run without --locked to re-lock"
+                )
+            replace[value] = _pin_requirement(value, versions)
+    staged = rewrite_wheel(built.wheel, where, version=version, replace_requires=replace)
+    try:
+        return sha256_file(staged)
+    finally:
+        staged.unlink()
+
+
+def _hold_to_the_lock(run: _Run, previous: Lock, versions: dict[str, str]) -> None:
+    """With --locked the lock's SHA-256 is the truth: a wheel that does not match it (a
+    damaged or poisoned cache entry) is built again from its commit; one that still does
+    not match stops the run."""
+    with tempfile.TemporaryDirectory(prefix="gitdeps-verify-") as scratch:
+        for key, node in sorted(run.nodes.items()):
+            url = node.requirement.url
+            entry = previous.find(url.repo, url.ref, url.subdirectory)
+            built = node.built
+            if entry is None or built is None or entry.commit != node.commit:
+                continue
+            if _vendored_digest(built, versions[key], versions, Path(scratch)) == entry.sha256:
+                continue
+            logger.warning(
+                "%s %s: the cached wheel does not match the lock's sha256; building it again "
+                "from commit %s",
+                entry.name,
+                entry.version,
+                node.commit[:12],
+            )
+            node.built = built = run.rebuild(node)
+            versions[key] = pinned_version(built.info.version, node.commit)
+            digest = _vendored_digest(built, versions[key], versions, Path(scratch))
+            if digest != entry.sha256:
+                raise LockError(
+                    f"{entry.name} {entry.version}: the wheel built from commit "
+                    f"{node.commit[:12]} does not match the lock (sha256 {digest[:12]}, locked "
+                    f"{entry.sha256[:12]}), also built again without the cache: its build is "
+                    "not reproducible, or the lock was changed; find out which, then run "
+                    "without --locked to lock what builds now"
+                )
 
 
 def _compare_with_lock(previous: Lock, built: Iterable[LockedPackage]) -> None:

@@ -147,7 +147,9 @@ def test_moved_tag_is_reported_and_upgrade_package_takes_one(
     assert "tag v1 has moved" in ran.stderr and two_moved[:12] in ran.stderr
 
 
-def test_locked_rebuild_that_differs_is_reported(forge: Forge, tmp_path: Path, canary: str) -> None:
+def test_locked_rebuild_that_differs_stops_the_run(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
     setup = (
         "import time, setuptools\n"
         "open('stamp.py', 'w').write(f'BUILT = {time.time_ns()}\\n')\n"
@@ -159,8 +161,39 @@ def test_locked_rebuild_that_differs_is_reported(forge: Forge, tmp_path: Path, c
     (app / "requirements.txt").write_text(f"stamp @ {forge.url('o/stamp.git', 'v1')}\n")
     assert _vendor(app, canary).returncode == 0
     lock_bytes = (app / "gitdeps.lock").read_bytes()
+    wheels = sorted(p.name for p in (app / "wheelhouse").iterdir())
     ran = _vendor(app, canary, "--locked", "--no-cache")
-    assert ran.returncode == 0, ran.output
-    assert "differs from the locked one" in ran.stderr
-    assert "its build backend is not reproducible" in ran.stderr
+    assert ran.returncode == 7, ran.output
+    assert "does not match the lock" in ran.stderr and "not reproducible" in ran.stderr
     assert (app / "gitdeps.lock").read_bytes() == lock_bytes
+    assert sorted(p.name for p in (app / "wheelhouse").iterdir()) == wheels
+
+
+def test_a_poisoned_cache_entry_is_rebuilt_under_locked(
+    forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
+) -> None:
+    """A cached wheel replaced together with its recorded hash: the lock's sha256 is
+    the truth, so the wheel is built again from the commit and the entry replaced."""
+    import hashlib
+    import zipfile
+
+    forge.push("o/good.git", project("good", "1.0"), tag="v1")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"good @ {forge.url('o/good.git', 'v1')}\n")
+    assert _vendor(app, canary).returncode == 0
+    locked = (app / "gitdeps.lock").read_text()
+    (cached,) = _own_cache.glob("wheels-v1/*/*/*.whl")
+    with zipfile.ZipFile(cached, "a") as archive:
+        archive.writestr("good/evil.py", "print('owned')\n")
+    (cached.parent / "sha256").write_text(hashlib.sha256(cached.read_bytes()).hexdigest() + "\n")
+
+    ran = _vendor(app, canary, "--locked")
+    assert ran.returncode == 0, ran.output
+    assert "the cached wheel does not match the lock's sha256; building it again" in ran.stderr
+    (shipped,) = (app / "wheelhouse").glob("good-*.whl")
+    assert f'sha256 = "{hashlib.sha256(shipped.read_bytes()).hexdigest()}"' in locked
+    with zipfile.ZipFile(shipped) as archive:
+        assert "good/evil.py" not in archive.namelist()
+    with zipfile.ZipFile(next(_own_cache.glob("wheels-v1/*/*/*.whl"))) as archive:
+        assert "good/evil.py" not in archive.namelist()  # the entry was replaced
