@@ -102,6 +102,20 @@ def http_pool(url: GitURL) -> Any:
     )
 
 
+class _HostAnswered(GitProtocolError):
+    """A host answered with an HTTP status that is not success: which host, and what."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"unexpected http resp {status} for {url}")
+        self.status = status
+        self.url = url
+
+    @property
+    def host(self) -> str:
+        parts = urlsplit(self.url)
+        return parts.netloc.rpartition("@")[2] or self.url
+
+
 class _OriginBoundClient(Urllib3HttpGitClient):
     """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
 
@@ -130,7 +144,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
                 raise HTTPUnauthorized(response.headers.get("WWW-Authenticate"), answered)
             if response.status == 404:
                 raise NotGitRepository(answered)
-            raise GitProtocolError(f"unexpected http resp {response.status} for {answered}")
+            raise _HostAnswered(response.status, answered)
         return response, read
 
 
@@ -257,7 +271,7 @@ def _errors(
             f"{where} rejected the token from {credential.source} (401) for {url.repo}: "
             "it may have expired or be mistyped; renew it"
         ) from None
-    except NotGitRepository:
+    except NotGitRepository as exc:
         credential = used.credential
         if url.scheme == "file":
             raise FetchError(f"no git repository at {_file_path(url)}; check the path") from None
@@ -266,7 +280,15 @@ def _errors(
             if credential is None
             else f", or the token from {credential.source} cannot read it"
         )
-        raise FetchError(f"repository not found (404): {url.repo}; check the URL{extra}") from None
+        answered = str(exc.args[0]) if exc.args else ""
+        moved = (
+            f" (redirected to {redact(answered)})"
+            if answered.startswith("http") and (origin_of(answered) != url.origin)
+            else ""
+        )
+        raise FetchError(
+            f"repository not found (404): {url.repo}{moved}; check the URL{extra}"
+        ) from None
     except (GitProtocolError, HangupException, OSError) as exc:
         credential = used.credential
         text = redact(str(exc))
@@ -290,27 +312,36 @@ def _errors(
                 "exist there, or the host refuses to fetch a commit that is no longer a branch "
                 "or tag tip"
             ) from None
-        status = re.search(r"unexpected http resp (\d+)", text)
-        if status and status.group(1) == "403" and credential is not None:
-            raise AuthError(
-                f"{where} refused access (403) to {url.repo} with the token from "
-                f"{credential.source}: give it read access to the repository (code read scope)"
-            ) from None
-        if status and status.group(1) == "403":
-            raise AuthError(
-                f"{where} refused access (403) to {url.repo}: {credentials.hint(url)}"
-            ) from None
-        if status:
-            raise FetchError(
-                f"{where} answered HTTP {status.group(1)} to {action} {url.repo}; "
-                "try again later, or check the host's status"
-            ) from None
+        if isinstance(exc, _HostAnswered):
+            raise _status_error(exc, url, action, credential, credentials) from None
         if any(w in text for w in ("Max retries", "Connection refused", "timed out", "Name or")):
             raise FetchError(
                 f"cannot reach {where} to {action} {url.repo}: {_reason(text)}; check the host "
                 "name, the network and any proxy settings"
             ) from None
         raise FetchError(f"could not {action} {url.repo}: {text}") from None
+
+
+def _status_error(
+    exc: _HostAnswered,
+    url: GitURL,
+    action: str,
+    credential: Credential | None,
+    credentials: Credentials,
+) -> GitDepsError:
+    """An HTTP status as what to do, naming the host that answered (after redirects)."""
+    where = exc.host
+    if exc.status == 403 and credential is not None:
+        return AuthError(
+            f"{where} refused access (403) to {url.repo} with the token from "
+            f"{credential.source}: give it read access to the repository (code read scope)"
+        )
+    if exc.status == 403:
+        return AuthError(f"{where} refused access (403) to {url.repo}: {credentials.hint(url)}")
+    return FetchError(
+        f"{where} answered HTTP {exc.status} to {action} {url.repo}; try again later, or check "
+        "the host's status"
+    )
 
 
 def _ssh_error(url: GitURL, action: str, text: str, exc: BaseException) -> GitDepsError:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps import AuthError
+from gitdeps import AuthError, FetchError
 from gitdeps._auth import Credentials
 from gitdeps._config import Config, HostConfig
 from gitdeps._git import list_refs
@@ -214,3 +214,22 @@ def test_two_ports_of_one_host_each_get_only_their_own_token(
         assert _list_all(urls, Credentials()) == 4
         assert set(one.tokens_seen()) == {tokens[0]}
         assert set(two.tokens_seen()) == {tokens[1]}
+
+
+@pytest.mark.parametrize(("status", "error"), [(500, FetchError), (403, AuthError)])
+def test_an_error_names_the_host_that_answered_after_a_redirect(
+    forge: Forge, tmp_path: Path, canary: str, status: int, error: type[Exception]
+) -> None:
+    root = tmp_path / "other"
+    root.mkdir()
+    with GitServer(root, token=None) as other:
+        other.hook = lambda method, path: (status, {}, b"no")
+        forge.server.hook = lambda method, path: (
+            (302, {"Location": other.url + path}, b"") if path.startswith("/o/moved.git") else None
+        )
+        url, _ = parse_git_url(forge.url("o/moved.git"))
+        with pytest.raises(error) as caught:
+            list_refs(url, Credentials(environ={"GITDEPS_TOKEN_127_0_0_1": canary}))
+    assert f"127.0.0.1:{other.port} " in str(caught.value)
+    assert f"127.0.0.1:{forge.server.port} " not in str(caught.value)
+    assert other.tokens_seen() == []
