@@ -107,9 +107,14 @@ def _check_name(name: bytes, where: str, what: str) -> str:
 
 def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
     """Write the tree of ``commit_id`` into the new directory ``dest``."""
-    commit = repo[commit_id.encode("ascii")]
-    while not isinstance(commit, Commit):  # an annotated tag asked by hash
-        commit = repo[commit.object[1]]  # type: ignore[attr-defined]
+    try:
+        commit = repo[commit_id.encode("ascii")]
+        while not isinstance(commit, Commit):  # an annotated tag asked by hash
+            commit = repo[commit.object[1]]  # type: ignore[attr-defined]
+    except KeyError:
+        raise UnsafeRepositoryError(
+            f"{what}: the commit's objects were not all sent; the fetch is incomplete"
+        ) from None
     dest.mkdir(parents=True)
     root = dest.resolve()
     entries: list[Entry] = []
@@ -159,7 +164,14 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
         _safe_symlink(root, target, link, display, what)
     # Checked one by one they stay inside; chained, a link can still climb out.
     for target, link, display in links:
-        if target.is_symlink() and not target.resolve().is_relative_to(root):
+        try:
+            resolved = target.resolve(strict=False) if target.is_symlink() else root
+        except (RuntimeError, OSError):  # a loop of links (RuntimeError before 3.13)
+            raise UnsafeRepositoryError(
+                f"{what}: symlink {display!r} -> {link!r} is part of a loop of links; "
+                "this repository is unsafe to build"
+            ) from None
+        if not resolved.is_relative_to(root):
             raise UnsafeRepositoryError(
                 f"{what}: refusing symlink {display!r} -> {link!r}: through other links it "
                 "points outside the checkout; this repository is unsafe to build"
@@ -204,7 +216,13 @@ _T = TypeVar("_T", Tree, Blob)
 
 
 def _object(repo: Repo, sha: bytes, kind: type[_T], what: str) -> _T:
-    obj = repo[sha]
+    try:
+        obj = repo[sha]
+    except KeyError:
+        raise UnsafeRepositoryError(
+            f"{what}: object {sha.decode()} of the tree was not sent by the host; the "
+            "repository or what was fetched is incomplete"
+        ) from None
     if not isinstance(obj, kind):
         raise UnsafeRepositoryError(
             f"{what}: malformed tree: {sha.decode()} should be a {kind.__name__.lower()}; "

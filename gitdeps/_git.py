@@ -12,12 +12,14 @@ import logging
 import os
 import re
 import shlex
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+import urllib3
 from dulwich.client import (
     HTTPUnauthorized,
     LocalGitClient,
@@ -288,6 +290,18 @@ def _errors(
         )
         raise FetchError(
             f"repository not found (404): {url.repo}{moved}; check the URL{extra}"
+        ) from None
+    except zlib.error as exc:
+        raise FetchError(
+            f"what {url.hostport} sent for {url.repo} is damaged ({exc}); try again, and if it "
+            "persists, check the repository on the host"
+        ) from None
+    except urllib3.exceptions.HTTPError as exc:
+        # ReadTimeoutError, ProtocolError, ...: the connection broke or stalled mid-answer
+        raise FetchError(
+            f"the connection to {url.hostport} broke or timed out while reading {url.repo} "
+            f"({type(exc).__name__}: {_reason(redact(str(exc)))}); try again, or raise "
+            "GITDEPS_HTTP_TIMEOUT for a slow host"
         ) from None
     except (GitProtocolError, HangupException, OSError) as exc:
         credential = used.credential

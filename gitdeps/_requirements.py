@@ -33,6 +33,8 @@ __all__ = [
     "requirement_from_metadata",
 ]
 
+# Deeper is a generated chain or a mistake, and would exhaust Python's stack.
+_MAX_INCLUDE_DEPTH = 64
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 _OTHER_VCS = ("hg+", "svn+", "bzr+")
 # Options whose value is a local path that pip resolves against the requirement
@@ -241,6 +243,14 @@ class _Parser:
 
     def read(self, path: Path, included_from: Location | None) -> None:
         where = f"{included_from}: " if included_from else ""
+        if "\0" in str(path):
+            raise RequirementError(
+                f"{where}the requirements file name {str(path)!r} holds a NUL byte; check it"
+            )
+        if len(self._stack) >= _MAX_INCLUDE_DEPTH:
+            raise RequirementError(
+                f"{where}-r includes nest deeper than {_MAX_INCLUDE_DEPTH} files; flatten them"
+            )
         if "://" in str(path):
             raise RequirementError(
                 f"{where}requirement files from URLs are not supported: {path}; "
@@ -255,7 +265,7 @@ class _Parser:
             raise RequirementError(
                 f"{where}requirements file not found: {_display(path)}; check the path"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise RequirementError(
                 f"{where}cannot read requirements file {_display(path)}: {exc}"
             ) from None

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from ._auth import Credentials
 from ._buildenv import BuildEnvironments
@@ -307,8 +309,15 @@ class _Run:
     def _inspect(self, wheel: Path, what: str) -> _Built:
         try:
             info = read_wheel(wheel)
-        except (ValueError, KeyError, OSError) as exc:
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from None
+        try:
+            Version(info.version)
+        except InvalidVersion:
+            raise BuildError(
+                f"{what}: the backend produced a wheel whose version {info.version!r} is not a "
+                "valid version (PEP 440); check the project's version or its version plugin"
+            ) from None
         requested_by = f"{info.name} {info.version}"
         children = []
         for value in info.requires_dist:
@@ -461,6 +470,7 @@ def vendor(
         Path(config) if config is not None else None,
         root=Path(config_root) if config_root is not None else None,
     )
+    _check_outputs(wheelhouse_path, output_path, lock_path)
     parsed = parse_requirement_files(sources)
     previous = read_lock(lock_path) if lock_path is not None else None
     if locked and previous is None:
@@ -496,20 +506,46 @@ def vendor(
             jobs=jobs,
         )
         top_nodes = run.run(parsed.git)
-        return _write_outputs(
-            run,
-            parsed=parsed,
-            top_nodes=top_nodes,
-            sources=sources,
-            wheelhouse=wheelhouse_path,
-            output=output_path,
-            lock_path=lock_path,
-            previous=previous,
-            locked=locked,
-            started=started,
-            include_public=include_public,
-            target=target,
-        )
+        try:
+            return _write_outputs(
+                run,
+                parsed=parsed,
+                top_nodes=top_nodes,
+                sources=sources,
+                wheelhouse=wheelhouse_path,
+                output=output_path,
+                lock_path=lock_path,
+                previous=previous,
+                locked=locked,
+                started=started,
+                include_public=include_public,
+                target=target,
+            )
+        except OSError as exc:
+            where = exc.filename or wheelhouse_path
+            raise GitDepsError(
+                f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
+                "or fix the permissions and run again (each output file is the old one or the "
+                "new one, whole)"
+            ) from exc
+
+
+def _check_outputs(wheelhouse: Path, output: Path, lock: Path | None) -> None:
+    """Refuse outputs that cannot be written before anything is fetched or built."""
+    if wheelhouse.exists() and not wheelhouse.is_dir():
+        raise GitDepsError(f"the wheelhouse {wheelhouse} is a file; name a folder for the wheels")
+    for path, what in ((output, "--output-requirements"), (lock, "--lock")):
+        if path is not None and path.is_dir():
+            raise GitDepsError(f"{what} {path} is a folder; name the file to write")
+    for path in {wheelhouse.parent, output.parent, *([lock.parent] if lock else [])}:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise GitDepsError(
+                f"cannot write into {existing}: it is not a folder this user may write to; "
+                "choose other output paths, or fix the permissions"
+            )
 
 
 def _write_outputs(

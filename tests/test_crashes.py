@@ -1,0 +1,170 @@
+"""Bad input and faults the audit found ending as 'internal error': each is now a
+GitDepsError with one line that names the input, and no traceback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Forge, Ran, vendor_in
+from tests.support.gitserver import make_repo
+from tests.support.projects import project
+from tests.support.trees import LINK, push_raw_tree
+
+
+def _clean(ran: Ran, code: int, *phrases: str) -> None:
+    assert ran.returncode == code, ran.output
+    assert "Traceback" not in ran.output and "internal error" not in ran.output
+    for phrase in phrases:
+        assert phrase in ran.stderr, ran.stderr
+
+
+def test_a_nul_byte_in_an_include_path(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    ran = vendor_in(app, "-r foo\0bar.txt")
+    _clean(ran, 3, "requirements.txt:1: the requirements file name", "holds a NUL byte")
+
+
+def test_a_chain_of_four_hundred_includes(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    for n in range(1, 401):
+        (app / f"c{n}.txt").write_text(f"-r c{n + 1}.txt\n")
+    (app / "c401.txt").write_text("publicdep\n")
+    ran = vendor_in(app, "-r c1.txt")
+    _clean(ran, 3, "-r includes nest deeper than 64 files")
+
+
+@pytest.mark.parametrize("which", ["wheelhouse-is-a-file", "output-is-a-folder"])
+def test_outputs_are_checked_before_any_fetch(tmp_path: Path, which: str) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    if which == "wheelhouse-is-a-file":
+        (app / "wh").write_text("a file\n")
+    else:
+        (app / "out.txt").mkdir()
+    # an unreachable host: had the check come after the fetch, this would be the error
+    ran = vendor_in(app, "pkg @ git+http://127.0.0.1:9/o/pkg.git")
+    expected = (
+        "the wheelhouse wh is a file"
+        if which == "wheelhouse-is-a-file"
+        else ("--output-requirements out.txt is a folder")
+    )
+    _clean(ran, 1, expected)
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[int]:
+    """Answers the ref advertisement's headers and a little of its body, then stalls."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\n"
+                b"Content-Type: application/x-git-upload-pack-advertisement\r\n"
+                b"Content-Length: 4000\r\n\r\n001e# service=git-upload-pack\n"
+            )
+            stop.wait(20)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_read_timeout_mid_answer(tmp_path: Path, stalling_server: int) -> None:
+    started = time.monotonic()
+    ran = vendor_in(
+        tmp_path / "app",
+        f"pkg @ git+http://127.0.0.1:{stalling_server}/o/pkg.git",
+        env={"GITDEPS_HTTP_TIMEOUT": "1"},
+    )
+    _clean(ran, 5, "requirements.txt:1", "broke or timed out while reading")
+    assert time.monotonic() - started < 60
+
+
+def test_a_loop_of_symlinks_in_a_tree(forge: Forge, tmp_path: Path, canary: str) -> None:
+    bare = make_repo(forge.root, "o/loop.git")
+    files = project("loop", "1.0")
+    tree: dict[Any, Any] = {
+        "pyproject.toml": files["pyproject.toml"],
+        "a": (LINK, b"b"),
+        "b": (LINK, b"a"),
+    }
+    push_raw_tree(bare, tree)
+    ran = vendor_in(
+        tmp_path / "app", f"loop @ {forge.url('o/loop.git')}",
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    _clean(ran, 5, "is part of a loop of links")
+
+
+_BAD_WHEELS = """\
+import zipfile
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "bad-1.0-py3-none-any.whl"
+    mode = open("mode.txt").read().strip()
+    if mode == "not-a-zip":
+        open(f"{wheel_directory}/{name}", "wb").write(b"this is no zip file")
+    else:
+        with zipfile.ZipFile(f"{wheel_directory}/{name}", "w") as wheel:
+            wheel.writestr("bad-1.0.dist-info/METADATA",
+                           "Metadata-Version: 2.1\\nName: bad\\nVersion: not-a-version\\n")
+            wheel.writestr("bad-1.0.dist-info/WHEEL",
+                           "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+            wheel.writestr("bad-1.0.dist-info/RECORD", "")
+    return name
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "phrase"),
+    [
+        ("not-a-zip", "the backend produced an unreadable wheel"),
+        ("bad-version", "whose version 'not-a-version' is not a valid version"),
+    ],
+)
+def test_a_backend_that_writes_a_broken_wheel(
+    forge: Forge, tmp_path: Path, canary: str, mode: str, phrase: str
+) -> None:
+    forge.push(
+        f"o/{mode}.git",
+        {
+            "pyproject.toml": (
+                '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+                'backend-path = ["_build"]\n'
+            ),
+            "_build/backend.py": _BAD_WHEELS,
+            "mode.txt": mode,
+        },
+    )
+    ran = vendor_in(
+        tmp_path / "app", f"bad @ {forge.url(f'o/{mode}.git')}",
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    _clean(ran, 6, "requirements.txt:1: bad:", phrase)
