@@ -72,8 +72,13 @@ def render() -> str:
         f"| {EXIT_INTERRUPTED} | interrupted (Ctrl-C); nothing was written |",
         "",
         "Errors print one `error: ...` line on stderr naming the input (`requirements.txt:3`, "
-        "the host, the ref) and what to do; `-vv` adds the traceback. On any error, files "
-        "already written (wheelhouse, requirements, lock) are left exactly as they were.",
+        "the host, the ref) and what to do. A build failure's line ends with the last line its "
+        "backend printed (usually the error itself). Where there is more context (the "
+        "backend's output, the offending line with a caret), the line ends with "
+        "`(-v shows more)`, and `-v` prints that context right after it, each line set apart "
+        "with `    | `; `-vv` adds the traceback. From Python, `str(error)` is that one line "
+        "and `error.detail` the context. On any error, files already written (wheelhouse, "
+        "requirements, lock) are left exactly as they were.",
         "",
     ]
     return "\n".join(parts)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 import time
 import traceback
 import warnings
@@ -437,6 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GitDepsError as exc:
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
+        elif exc.detail and verbosity >= 1:  # the one line, then its context set apart
+            log.error("%s\n%s", exc, textwrap.indent(exc.detail.rstrip(), "    | "))
+        elif exc.detail:
+            log.error("%s (-v shows more)", exc)
         else:
             log.error("%s", exc)
         return exc.exit_code

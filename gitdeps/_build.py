@@ -50,6 +50,9 @@ class _Runner:
         self._env.pop("PYTHONPATH", None)
         self.output: list[str] = []
 
+    def text(self) -> str:
+        return "\n".join(self.output)
+
     def prefer_scripts_of(self, python: str) -> None:
         """Put the build environment's scripts first on PATH, as PyPA build does."""
         scripts = str(Path(python).parent)
@@ -97,10 +100,7 @@ def _one_process_build(
         except ProcessTimedOut as exc:
             raise _overran(what, "the build backend", exc) from None
         except ProcessFailed:
-            raise BuildError(
-                f"{what}: the build backend failed ({backend}); its output ends with:\n"
-                + _tail(runner)
-            ) from None
+            raise _failed(what, f"the build backend failed ({backend})", runner.text()) from None
         requires, wheel, unavailable = read_answer(answer)
         if unavailable:
             raise BuildError(
@@ -118,14 +118,21 @@ def _one_process_build(
 def _overran(what: str, step: str, exc: ProcessTimedOut) -> BuildError:
     return BuildError(
         f"{what}: {step} was stopped after {exc.seconds:.0f} s; if it needs longer, set "
-        "GITDEPS_BUILD_TIMEOUT (seconds). Its output ends with:\n" + exc.tail()
+        "GITDEPS_BUILD_TIMEOUT (seconds)",
+        detail=_tail(exc.output),
     )
 
 
-def _tail(runner: _Runner, lines: int = 15) -> str:
-    text = "\n".join(runner.output)
-    kept = [line for line in text.splitlines() if line.strip()][-lines:]
-    return "\n".join("    " + line for line in kept)
+def _failed(what: str, reason: str, output: str) -> BuildError:
+    """One line with the output's last line (usually the error itself); the tail, for -v."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    last = f": {lines[-1][:300]}" if lines else ""
+    return BuildError(f"{what}: {reason}{last}", detail=_tail(output))
+
+
+def _tail(output: str, lines: int = 30) -> str:
+    kept = [line for line in output.splitlines() if line.strip()][-lines:]
+    return "the output ends with:\n" + "\n".join(kept)
 
 
 def build_wheel(
@@ -189,13 +196,12 @@ def build_wheel(
             reason = f"the build backend has no {cause.hook_name} hook"
         else:
             reason = "the build backend failed"
-        raise BuildError(f"{what}: {reason}; its output ends with:\n{_tail(runner)}") from None
+        raise _failed(what, reason, runner.text()) from None
     except build.BuildException as exc:
         raise BuildError(f"{what}: cannot build: {exc}") from None
     except ProcessTimedOut as exc:
         raise _overran(what, "installing the build requirements", exc) from None
     except ProcessFailed as exc:
-        raise BuildError(
-            f"{what}: installing the build requirements failed; check your index settings. "
-            f"The installer's output ends with:\n{exc.tail()}"
+        raise _failed(
+            what, "installing the build requirements failed (check your index settings)", exc.output
         ) from None

@@ -21,16 +21,31 @@ __all__ = [
 
 
 class GitDepsError(Exception):
-    """Base class of every error gitdeps raises. ``exit_code`` is the CLI's."""
+    """Base class of every error gitdeps raises. ``exit_code`` is the CLI's.
+
+    ``str(error)`` is one line: what went wrong, where, and what to do. ``detail``
+    holds the context that does not fit on it (a build's output, the offending line
+    with a caret), which the CLI shows with ``-v``.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        first, newline, rest = message.partition("\n")
+        if newline:  # one line means one line: the rest is context
+            detail = rest + ("\n" + detail if detail else "")
+        super().__init__(redact(first))
+        self.detail = redact(detail) if detail else None
 
     @property
     def message(self) -> str:
         return str(self.args[0])
+
+    def add_context(self, where: str) -> None:
+        """Say where this happened (``requirements.txt:3: acme: ``), once; the type,
+        the detail and the chain of causes stay as they are."""
+        if not self.message.startswith(where):
+            self.args = (redact(where + self.message),)
 
     def __str__(self) -> str:
         return self.message
@@ -41,8 +56,8 @@ class RequirementError(ValueError, GitDepsError):
 
     exit_code = 3
 
-    def __init__(self, message: str) -> None:
-        GitDepsError.__init__(self, message)
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        GitDepsError.__init__(self, message, detail=detail)
 
 
 class AuthError(GitDepsError):

@@ -286,7 +286,9 @@ class _Parser:
         try:
             tokens = shlex.split(options)
         except ValueError as exc:
-            raise RequirementError(f"{location}: cannot split the line: {exc}\n    {raw}") from None
+            raise RequirementError(
+                f"{location}: cannot split the line: {exc}", detail=raw
+            ) from None
         self.uses_hashes |= any(t.startswith("--hash") for t in tokens)
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
@@ -312,14 +314,16 @@ class _Parser:
         try:
             tokens = shlex.split(line)
         except ValueError as exc:
-            raise RequirementError(f"{location}: cannot split the line: {exc}\n    {raw}") from None
+            raise RequirementError(
+                f"{location}: cannot split the line: {exc}", detail=raw
+            ) from None
         option, _, value = tokens[0].partition("=")
         rest = tokens[1:]
         if not value and rest and option in _KNOWN_OPTIONS and not option.startswith("--no-"):
             value, rest = rest[0], rest[1:]
         if option not in _KNOWN_OPTIONS:
             raise RequirementError(
-                f"{location}: unknown option {option!r}; pip would refuse it too\n    {raw}"
+                f"{location}: unknown option {option!r}; pip would refuse it too", detail=raw
             )
         if option in ("-r", "--requirement"):
             self._include(location, base, value)
@@ -432,10 +436,11 @@ def _requirement(
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        detail = str(exc).replace("\n", "\n    ")
+        reason, _, caret = str(exc).partition("\n")
         raise RequirementError(
-            f"{location}: invalid requirement: {detail}\n"
-            "    (write 'name @ git+https://host/repo@ref' or a PEP 508 requirement)"
+            f"{location}: invalid requirement {text[:200]!r}: {reason}; write "
+            "'name @ git+https://host/repo@ref' or a PEP 508 requirement",
+            detail=caret or None,
         ) from None
     if req.url is None:
         return None

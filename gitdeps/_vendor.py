@@ -152,11 +152,11 @@ class _Run:
             return self._process(requirement, label)
         except GitDepsError as exc:
             prefix = f"{requirement.requested_by}: "
-            if exc.message.startswith(prefix):
-                raise
-            if requirement.name and not exc.message.startswith(requirement.name):
-                prefix += f"{requirement.name}: "
-            raise type(exc)(prefix + exc.message) from None
+            if not exc.message.startswith(prefix):
+                if requirement.name and not exc.message.startswith(requirement.name):
+                    prefix += f"{requirement.name}: "
+                exc.add_context(prefix)
+            raise
 
     def _process(self, requirement: GitRequirement, label: str) -> list[GitRequirement]:
         url = requirement.url
