@@ -167,6 +167,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="builds at once (default: the CPU count); fetches overlap them regardless",
     )  # fmt: skip
     v.add_argument(
+        "--timeout", metavar="SECONDS",
+        help="how long a git host may stay silent before gitdeps gives up on it (default 60; "
+        "also $GITDEPS_HTTP_TIMEOUT)",
+    )  # fmt: skip
+    v.add_argument(
         "--no-build-isolation", dest="build_isolation", action="store_false",
         help="build with the backends installed in this environment instead of isolated ones",
     )  # fmt: skip
@@ -378,6 +383,14 @@ def _vendor(args: argparse.Namespace) -> int:
     lock = args.lock or Path(args.requirements[0]).parent / "gitdeps.lock"
     if args.jobs is not None and args.jobs < 1:
         raise GitDepsError(f"--jobs {args.jobs}: give a number of at least 1")
+    if args.timeout is not None:
+        try:
+            seconds = float(args.timeout)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise GitDepsError(f"--timeout {args.timeout}: give a number of seconds above 0")
+        os.environ["GITDEPS_HTTP_TIMEOUT"] = str(seconds)  # this process is the CLI's own
     result = vendor(
         requirements=args.requirements,
         wheelhouse=wheelhouse,

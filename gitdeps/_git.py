@@ -7,17 +7,21 @@ part of a URL, so no ``.git/config``, argv or log line can hold it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import re
 import shlex
+import socket
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from dulwich.client import (
@@ -31,7 +35,7 @@ from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from ._auth import Credential, Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
 from ._giturl import GitURL, origin_of
-from ._network import CA_VARIABLES, pool_for, tls_failure
+from ._network import CA_VARIABLES, limits, pool_for, tls_failure
 from ._secret import redact
 
 if TYPE_CHECKING:
@@ -52,7 +56,6 @@ __all__ = [
 logger = logging.getLogger("gitdeps")
 
 T = TypeVar("T")
-_DEFAULT_TIMEOUT = 60.0
 
 
 class _QuietFilterFallback(logging.Filter):
@@ -64,14 +67,6 @@ class _QuietFilterFallback(logging.Filter):
 
 
 logging.getLogger("dulwich.client").addFilter(_QuietFilterFallback())
-
-
-def _timeout() -> float:
-    """Seconds to wait for a git host (``$GITDEPS_HTTP_TIMEOUT``, default 60)."""
-    try:
-        return float(os.environ.get("GITDEPS_HTTP_TIMEOUT") or _DEFAULT_TIMEOUT)
-    except ValueError:
-        return _DEFAULT_TIMEOUT
 
 
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -98,10 +93,8 @@ class RemoteRefs:
 
 
 def http_pool(url: GitURL) -> Any:
-    """An HTTP connection pool for ``url``'s host: its proxy, its trust, gitdeps' timeout."""
-    return pool_for(
-        url.repo, timeout=_timeout(), headers={"User-agent": default_user_agent_string()}
-    )
+    """An HTTP connection pool for ``url``'s host: its proxy, its trust, gitdeps' limits."""
+    return pool_for(url.repo, headers={"User-agent": default_user_agent_string()})
 
 
 class _HostAnswered(GitProtocolError):
@@ -122,11 +115,29 @@ class _OriginBoundClient(Urllib3HttpGitClient):
     """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
 
     def __init__(self, url: str, authorization: str | None) -> None:
-        timeout = _timeout()
-        pool = pool_for(url, timeout=timeout, headers={"User-agent": default_user_agent_string()})
-        super().__init__(url, pool_manager=pool, timeout=timeout, quiet=True)
+        pool = pool_for(url, headers={"User-agent": default_user_agent_string()})
+        # No timeout of dulwich's own: it would override the pool's connect/read pair.
+        super().__init__(url, pool_manager=pool, timeout=None, quiet=True)
         self._gitdeps_authorization = authorization
         self._gitdeps_origin = origin_of(url)
+        self._gitdeps_deadline = time.monotonic() + limits().deadline
+        self._gitdeps_responses: list[Any] = []
+        self._gitdeps_watch: threading.Timer | None = None
+        self.expired = False
+
+    def _expire(self) -> None:
+        """The deadline passed: cut every transfer, however slowly it still trickles."""
+        self.expired = True
+        for response in self._gitdeps_responses:
+            sock = getattr(getattr(response, "connection", None), "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        if self._gitdeps_watch is not None:
+            self._gitdeps_watch.cancel()
+        super().close()
 
     def _http_request(
         self,
@@ -135,19 +146,38 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         data: Any = None,
         raise_for_status: bool = True,
     ) -> Any:
+        remaining = self._gitdeps_deadline - time.monotonic()
+        if remaining <= 0:
+            self.expired = True
+            raise GitProtocolError("the deadline passed")
         request_headers = dict(headers or {})
         if self._gitdeps_authorization and origin_of(url) == self._gitdeps_origin:
             request_headers["Authorization"] = self._gitdeps_authorization
         response, read = super()._http_request(url, request_headers, data, raise_for_status=False)
+        self._gitdeps_responses.append(response)
+        if self._gitdeps_watch is None:
+            self._gitdeps_watch = threading.Timer(remaining, self._expire)
+            self._gitdeps_watch.daemon = True
+            self._gitdeps_watch.start()
         if raise_for_status and response.status != 200:
             # As dulwich would, but naming the URL that answered (after redirects).
-            answered = response.geturl() or url
+            answered = _answered_url(response, url)
             if response.status == 401:
                 raise HTTPUnauthorized(response.headers.get("WWW-Authenticate"), answered)
             if response.status == 404:
                 raise NotGitRepository(answered)
             raise _HostAnswered(response.status, answered)
         return response, read
+
+
+def _answered_url(response: Any, url: str) -> str:
+    """The URL that gave ``response``: the last redirect urllib3 followed, if any (its
+    ``geturl()`` forgets a redirect once a retry of the target follows it)."""
+    answered = url
+    for attempt in getattr(getattr(response, "retries", None), "history", None) or ():
+        if attempt.redirect_location:
+            answered = urljoin(answered, attempt.redirect_location)
+    return answered
 
 
 def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
@@ -168,6 +198,25 @@ def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
     return _OriginBoundClient(url.repo, authorization), b""
 
 
+@contextmanager
+def _bounded(client: Any, url: GitURL, doing: str) -> Iterator[None]:
+    """Run one listing or fetch under the deadline; say so when it is what stopped it."""
+    try:
+        yield
+    except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
+        if getattr(client, "expired", False):
+            raise FetchError(
+                f"{doing} {url.repo} took longer than {limits().deadline:.0f} s, so it was "
+                f"stopped; {url.hostport} is too slow or stalled: try again, or raise "
+                "GITDEPS_FETCH_DEADLINE"
+            ) from exc
+        raise
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
+
+
 def ssh_command() -> str:
     """The ssh command git would run (``GIT_SSH_COMMAND``, ``GIT_SSH``, else ``ssh``).
 
@@ -181,7 +230,7 @@ def ssh_command() -> str:
         command = shlex.quote(program) if program else "ssh"
     words = shlex.split(command)
     if words and Path(words[0]).name.lower() in ("ssh", "ssh.exe"):
-        command += f" -o BatchMode=yes -o ConnectTimeout={max(1, round(_timeout()))}"
+        command += f" -o BatchMode=yes -o ConnectTimeout={max(1, round(limits().connect))}"
     return command
 
 
@@ -408,7 +457,8 @@ def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
 
     def ls_remote(credential: Credential | None) -> Any:
         client, path = _client(url, credential)
-        return client.get_refs(path)
+        with _bounded(client, url, "listing the refs of"):
+            return client.get_refs(path)
 
     result = _run(url, credentials, "list refs of", ls_remote)
     refs: dict[str, str] = {}
@@ -494,13 +544,14 @@ def find_commits(url: GitURL, prefix: str, credentials: Credentials, repo_dir: P
 
         def fetch(credential: Credential | None) -> None:
             client, path = _client(url, credential)
-            client.fetch(
-                path,
-                repo,
-                determine_wants=determine_wants,
-                ref_prefix=[b"refs/heads/", b"refs/tags/"],
-                filter_spec=b"tree:0",
-            )
+            with _bounded(client, url, "searching the history of"):
+                client.fetch(
+                    path,
+                    repo,
+                    determine_wants=determine_wants,
+                    ref_prefix=[b"refs/heads/", b"refs/tags/"],
+                    filter_spec=b"tree:0",
+                )
 
         _run(url, credentials, "search the history of", fetch)
         wanted = prefix.lower().encode("ascii")
@@ -566,7 +617,8 @@ def _fetch_into(
 ) -> None:
     def fetch(credential: Credential | None) -> None:
         client, path = _client(url, credential)
-        client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+        with _bounded(client, url, "fetching from"):
+            client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
 
     _run(url, credentials, "fetch from", fetch, commit=commit)
     from dulwich.objects import ObjectID
@@ -615,13 +667,14 @@ def fetch_history(
 
     def fetch(credential: Credential | None) -> None:
         client, path = _client(url, credential)
-        result = client.fetch(
-            path,
-            repo,
-            determine_wants=determine_wants,
-            ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
-            filter_spec=b"blob:none",
-        )
+        with _bounded(client, url, "fetching the history of"):
+            result = client.fetch(
+                path,
+                repo,
+                determine_wants=determine_wants,
+                ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
+                filter_spec=b"blob:none",
+            )
         symrefs.update(result.symrefs or {})
 
     try:

@@ -18,6 +18,7 @@ proxy works the first time:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import logging
@@ -28,9 +29,100 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._errors import FetchError
+import urllib3
 
-__all__ = ["CA_VARIABLES", "ca_files", "pool_for", "proxy_for", "ssl_context", "tls_failure"]
+from ._errors import FetchError, GitDepsError
+
+__all__ = [
+    "CA_VARIABLES",
+    "Limits",
+    "ca_files",
+    "limits",
+    "pool_for",
+    "proxy_for",
+    "ssl_context",
+    "tls_failure",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How long gitdeps waits for a host, and how often it tries again."""
+
+    connect: float  # GITDEPS_CONNECT_TIMEOUT: to open a connection
+    read: float  # GITDEPS_HTTP_TIMEOUT (--timeout): silence while waiting for data
+    deadline: float  # GITDEPS_FETCH_DEADLINE: one listing or fetch of a repository, all in
+    retry_after_max: float  # GITDEPS_RETRY_AFTER_MAX: the most a Retry-After makes us wait
+    retries: int = 3  # connection failures, resets, 429 and 5xx answers
+
+
+_LIMITS = (
+    ("connect", "GITDEPS_CONNECT_TIMEOUT", 15.0),
+    ("read", "GITDEPS_HTTP_TIMEOUT", 60.0),
+    ("deadline", "GITDEPS_FETCH_DEADLINE", 900.0),
+    ("retry_after_max", "GITDEPS_RETRY_AFTER_MAX", 30.0),
+)
+
+
+def limits() -> Limits:
+    """The limits in force; an invalid setting is refused, never silently replaced."""
+    values: dict[str, float] = {}
+    for field, variable, default in _LIMITS:
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            values[field] = default
+            continue
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise GitDepsError(f"{variable} must be a number of seconds above 0, not {text!r}")
+        values[field] = seconds
+    return Limits(
+        connect=values["connect"],
+        read=values["read"],
+        deadline=values["deadline"],
+        retry_after_max=values["retry_after_max"],
+    )
+
+
+class _Retry(urllib3.util.Retry):
+    """urllib3's retries, a Retry-After longer than ours cut short (every urllib3 2.x)."""
+
+    gitdeps_retry_after_max = 30.0
+
+    def new(self, **kwargs: Any) -> Any:
+        retry = super().new(**kwargs)  # type(self)(...): a _Retry
+        retry.gitdeps_retry_after_max = self.gitdeps_retry_after_max
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.gitdeps_retry_after_max)
+
+
+def _retries(limit: Limits) -> _Retry:
+    """Connection failures, resets, 429 and 5xx, on every request: git's ls-refs and
+    upload-pack are safe to repeat. Backoff 0.5 s, 1 s, 2 s."""
+    retry = _Retry(
+        total=limit.retries + 5,
+        connect=limit.retries,
+        read=limit.retries,
+        status=limit.retries,
+        redirect=5,
+        other=0,
+        backoff_factor=0.5,
+        backoff_max=10,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        respect_retry_after_header=True,
+    )
+    retry.gitdeps_retry_after_max = limit.retry_after_max
+    return retry
+
 
 logger = logging.getLogger("gitdeps")
 
@@ -140,8 +232,6 @@ def ssl_context(extra_ca_files: tuple[str, ...]) -> ssl.SSLContext:
 
 def _without_userinfo(proxy: str) -> tuple[str, dict[str, str]]:
     """The proxy URL without credentials, and the ``Proxy-Authorization`` header for them."""
-    import urllib3
-
     parsed = urllib3.util.parse_url(proxy if "://" in proxy else "http://" + proxy)
     headers: dict[str, str] = {}
     if parsed.auth:
@@ -150,10 +240,11 @@ def _without_userinfo(proxy: str) -> tuple[str, dict[str, str]]:
     return bare, headers
 
 
-def pool_for(url: str, *, timeout: float, headers: dict[str, str] | None = None) -> Any:
-    """A urllib3 pool manager for ``url``: its proxy, its trust, ``timeout`` seconds."""
-    import urllib3
-
+def pool_for(url: str, *, headers: dict[str, str] | None = None) -> Any:
+    """A urllib3 pool manager for ``url``: its proxy, its trust, the limits in force."""
+    limit = limits()
+    timeout = urllib3.Timeout(connect=limit.connect, read=limit.read)
+    retries = _retries(limit)
     context = ssl_context(tuple(ca_files(url)))
     proxy = proxy_for(url)
     if proxy:
@@ -165,9 +256,12 @@ def pool_for(url: str, *, timeout: float, headers: dict[str, str] | None = None)
             proxy_ssl_context=context,
             ssl_context=context,
             timeout=timeout,
+            retries=retries,
             headers=headers,
         )
-    return urllib3.PoolManager(ssl_context=context, timeout=timeout, headers=headers)
+    return urllib3.PoolManager(
+        ssl_context=context, timeout=timeout, retries=retries, headers=headers
+    )
 
 
 def tls_failure(text: str) -> bool:

@@ -37,6 +37,7 @@ from ._fs import atomic_write
 from ._git import RemoteRefs, is_full_commit, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
+from ._network import limits
 from ._once import Once
 from ._output import Pin, render_closure, render_requirements
 from ._public import Target, check_installable
@@ -442,7 +443,8 @@ def vendor(
     :class:`GitDepsError` and leaves every existing output as it was on failure.
     """
     started = time.monotonic()
-    build_timeout()  # an invalid GITDEPS_BUILD_TIMEOUT is refused before any work
+    build_timeout()  # invalid limits are refused before any work
+    limits()
     if locked and (upgrade or upgrade_packages):
         raise GitDepsError("--locked and --upgrade contradict each other; choose one")
     target = Target(
