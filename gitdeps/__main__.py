@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 import traceback
 import warnings
@@ -17,6 +19,7 @@ from . import __version__
 from ._authcheck import check_auth
 from ._cache import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
+from ._outputs import OutputsSwitched
 from ._prebuild import prebuild
 from ._publish import publish
 from ._rewrite import rewrite
@@ -430,10 +433,16 @@ def _summary(result: VendorResult, *, quiet: bool) -> None:
     out.write(f"install with: pip install -r {result.output_requirements}\n")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     verbosity = -1 if args.quiet else args.verbose
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)  # cleaned up like Ctrl-C, not cut off
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
     commands = {
@@ -458,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             log.error("%s", exc)
         return exc.exit_code
+    except OutputsSwitched:
+        log.error("interrupted while the outputs were being replaced; the new set was completed")
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         log.error("interrupted; nothing was written")
         return EXIT_INTERRUPTED

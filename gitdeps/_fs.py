@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_copy", "atomic_write"]
+__all__ = ["atomic_write", "write_whole"]
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
@@ -30,15 +30,32 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         raise
 
 
+def write_whole(path: Path, data: bytes, *, like: Path) -> None:
+    """Write ``path`` completely and durably, with the permissions ``like`` has (or a new
+    file's); not atomic by itself: what stages a file for a later rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _copy_mode(like, str(path))
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask() sets it: unsafe while
+    other threads create files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def _copy_mode(existing: Path, temp: str) -> None:
     try:
         os.chmod(temp, existing.stat().st_mode & 0o777)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-
-
-def atomic_copy(source: Path, path: Path) -> None:
-    """Copy ``source`` to ``path`` atomically."""
-    atomic_write(path, source.read_bytes())
+        os.chmod(temp, 0o666 & ~_umask())

@@ -9,13 +9,21 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 
 from ._errors import GitDepsError
 from ._secret import holds_secret, redact
 
-__all__ = ["ProcessFailed", "ProcessTimedOut", "build_timeout", "clean_environ", "run"]
+__all__ = [
+    "ProcessFailed",
+    "ProcessTimedOut",
+    "build_timeout",
+    "clean_environ",
+    "run",
+    "stop_children",
+]
 
 logger = logging.getLogger("gitdeps.subprocess")
 
@@ -130,6 +138,8 @@ def run(
             stderr=subprocess.STDOUT,
             start_new_session=os.name != "nt",
         )
+        with _live_lock:
+            _live.add(proc)
         timed_out = False
         try:
             proc.wait(timeout=timeout)
@@ -137,6 +147,8 @@ def run(
             timed_out = True
         finally:
             _stop_group(proc)
+            with _live_lock:
+                _live.discard(proc)
         captured.seek(0)
         output = redact(captured.read().decode("utf-8", "replace"))
     logger.debug(
@@ -152,6 +164,25 @@ def run(
     if proc.returncode:
         raise ProcessFailed(command, proc.returncode, output)
     return output
+
+
+_live: set[subprocess.Popen[bytes]] = set()
+_live_lock = threading.Lock()
+
+
+def stop_children() -> None:
+    """Stop every command run() is waiting for (and what each left in its group): on
+    Ctrl-C the threads that wait for them then end at once."""
+    with _live_lock:
+        running = list(_live)
+    for proc in running:
+        if os.name == "nt":  # pragma: no cover
+            proc.kill()
+            continue
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:

@@ -33,13 +33,14 @@ from ._buildenv import BuildEnvironments
 from ._cache import Cache, default_cache_dir
 from ._config import load_config
 from ._errors import BuildError, GitDepsError, LockError
-from ._fs import atomic_write
+from ._fs import write_whole
 from ._git import RemoteRefs, is_full_commit, list_refs, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._network import limits
 from ._once import Once
 from ._output import Pin, render_closure, render_requirements
+from ._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
 from ._public import Target, check_installable
 from ._requirements import (
     GitRequirement,
@@ -47,7 +48,7 @@ from ._requirements import (
     parse_requirement_files,
     requirement_from_metadata,
 )
-from ._subprocess import build_timeout
+from ._subprocess import build_timeout, stop_children
 from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
 
 if TYPE_CHECKING:
@@ -372,8 +373,10 @@ class _Run:
                         for child in future.result():
                             pending.add(pool.submit(self.process, child))
             except BaseException:
-                for future in pending:
-                    future.cancel()
+                # Ctrl-C, SIGTERM or a failure: start nothing new, and stop the builds
+                # under way, or leaving this block would wait for them to finish.
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_children()
                 raise
         return {req: self.nodes[self.keys[req]] for req in top}
 
@@ -572,9 +575,43 @@ def _write_outputs(
     }
     if locked and previous is not None:
         _hold_to_the_lock(run, previous, versions)
+    finals = [output, *([lock_path] if lock_path is not None else [])]
+    with locked_outputs(wheelhouse.parent, finals):
+        return _stage_and_publish(
+            run,
+            versions,
+            parsed=parsed,
+            top_nodes=top_nodes,
+            sources=sources,
+            wheelhouse=wheelhouse,
+            output=output,
+            lock_path=lock_path,
+            previous=previous,
+            locked=locked,
+            started=started,
+            include_public=include_public,
+            target=target,
+        )
+
+
+def _stage_and_publish(
+    run: _Run,
+    versions: Mapping[str, str],
+    *,
+    parsed: ParsedRequirements,
+    top_nodes: Mapping[GitRequirement, _Node],
+    sources: Sequence[Path],
+    wheelhouse: Path,
+    output: Path,
+    lock_path: Path | None,
+    previous: Lock | None,
+    locked: bool,
+    started: float,
+    include_public: bool,
+    target: Target,
+) -> VendorResult:
     # Beside the wheelhouse (same file system, so each wheel moves in atomically),
     # and the wheelhouse itself is created only when there is something to publish.
-    wheelhouse.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse.parent))
     try:
         packages: list[VendoredWheel] = []
@@ -665,20 +702,25 @@ def _write_outputs(
         ]
         if previous is not None:
             _compare_with_lock(previous, new_lock)
-        # Everything is ready: now publish, wheels first, so a crash part-way
-        # leaves the old requirements and lock pointing at wheels that exist.
+        # Everything is ready: stage the requirements and the lock beside their places,
+        # then switch the whole set under a journal (see _outputs).
         wheelhouse.mkdir(exist_ok=True)
+        moves: list[tuple[Path, Path]] = []
         for staged in sorted(staging.glob("*.whl")):
             final = wheelhouse / staged.name
-            if final.exists() and sha256_file(final) == sha256_file(staged):
-                continue
-            os.replace(staged, final)
-        atomic_write(output, text.encode("utf-8"))
+            if not (final.exists() and sha256_file(final) == sha256_file(staged)):
+                moves.append((staged, final))
+        write_whole(staged_path(output), text.encode("utf-8"), like=output)
+        moves.append((staged_path(output), output))
+        removals: list[Path] = []
         if lock_path is not None and not locked:
-            atomic_write(lock_path, dump_lock(new_lock).encode("utf-8"))
-            _remove_stale_wheels(previous, new_lock, wheelhouse)
+            write_whole(staged_path(lock_path), dump_lock(new_lock).encode("utf-8"), like=lock_path)
+            moves.append((staged_path(lock_path), lock_path))
+            removals = _stale_wheels(previous, new_lock, wheelhouse)
+        publish(wheelhouse.parent, Plan(tuple(moves), tuple(removals)))
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
+            shutil.rmtree(staging, ignore_errors=True)
     return VendorResult(
         packages=tuple(packages),
         wheelhouse=wheelhouse,
@@ -805,16 +847,12 @@ def _compare_with_lock(previous: Lock, built: Iterable[LockedPackage]) -> None:
             )
 
 
-def _remove_stale_wheels(
+def _stale_wheels(
     previous: Lock | None, current: Iterable[LockedPackage], wheelhouse: Path
-) -> None:
+) -> list[Path]:
+    """Wheels the previous lock listed and this one does not: gitdeps' own, to remove.
+    read_lock checked that each name is a wheel of its package, with no path in it."""
     if previous is None:
-        return
+        return []
     keep = {p.wheel for p in current}
-    for package in previous.packages:
-        # read_lock checked that each name is a wheel of that package, with no path in it
-        if package.wheel not in keep and package.wheel.endswith(".whl"):
-            stale = wheelhouse / package.wheel
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink()
-                logger.debug("removed %s (no longer locked)", stale.name)
+    return [wheelhouse / p.wheel for p in previous.packages if p.wheel not in keep]
