@@ -577,157 +577,126 @@ def _write_outputs(
         _hold_to_the_lock(run, previous, versions)
     finals = [output, *([lock_path] if lock_path is not None else [])]
     with locked_outputs(wheelhouse.parent, finals):
-        return _stage_and_publish(
-            run,
-            versions,
-            parsed=parsed,
-            top_nodes=top_nodes,
-            sources=sources,
-            wheelhouse=wheelhouse,
-            output=output,
-            lock_path=lock_path,
-            previous=previous,
-            locked=locked,
-            started=started,
-            include_public=include_public,
-            target=target,
-        )
-
-
-def _stage_and_publish(
-    run: _Run,
-    versions: Mapping[str, str],
-    *,
-    parsed: ParsedRequirements,
-    top_nodes: Mapping[GitRequirement, _Node],
-    sources: Sequence[Path],
-    wheelhouse: Path,
-    output: Path,
-    lock_path: Path | None,
-    previous: Lock | None,
-    locked: bool,
-    started: float,
-    include_public: bool,
-    target: Target,
-) -> VendorResult:
-    # Beside the wheelhouse (same file system, so each wheel moves in atomically),
-    # and the wheelhouse itself is created only when there is something to publish.
-    staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse.parent))
-    try:
-        packages: list[VendoredWheel] = []
-        pins: dict[str, Pin] = {}
-        edges: dict[str, list[str]] = {}
-        for key, node in sorted(run.nodes.items()):
-            built = node.built
-            if built is None:  # pragma: no cover - run() returns only after every build
-                raise RuntimeError(f"{key} was never built")
-            replace = {}
-            for value in built.info.requires_dist:
-                child = requirement_from_metadata(value, "")
-                if child is not None:
-                    replace[value] = _pin_requirement(value, versions)
-                    edges.setdefault(child.key or "", []).append(
-                        str(Requirement(value).marker or "")
+        # Beside the wheelhouse (same file system, so each wheel moves in atomically),
+        # and the wheelhouse itself is created only when there is something to publish.
+        staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse.parent))
+        try:
+            packages: list[VendoredWheel] = []
+            pins: dict[str, Pin] = {}
+            edges: dict[str, list[str]] = {}
+            for key, node in sorted(run.nodes.items()):
+                built = node.built
+                if built is None:  # pragma: no cover - run() returns only after every build
+                    raise RuntimeError(f"{key} was never built")
+                replace = {}
+                for value in built.info.requires_dist:
+                    child = requirement_from_metadata(value, "")
+                    if child is not None:
+                        replace[value] = _pin_requirement(value, versions)
+                        edges.setdefault(child.key or "", []).append(
+                            str(Requirement(value).marker or "")
+                        )
+                staged = rewrite_wheel(
+                    built.wheel, staging, version=versions[key], replace_requires=replace
+                )
+                url = node.requirement.url
+                check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
+                digest = sha256_file(staged)
+                packages.append(
+                    VendoredWheel(
+                        name=built.info.name,
+                        version=versions[key],
+                        path=wheelhouse / staged.name,
+                        sha256=digest,
+                        url=url.repo,
+                        requested_revision=url.ref or "",
+                        commit=node.commit,
+                        subdirectory=url.subdirectory or "",
+                        requested_by=tuple(node.requested_by),
                     )
-            staged = rewrite_wheel(
-                built.wheel, staging, version=versions[key], replace_requires=replace
-            )
-            url = node.requirement.url
-            check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
-            digest = sha256_file(staged)
-            packages.append(
-                VendoredWheel(
+                )
+                pins[key] = Pin(
                     name=built.info.name,
                     version=versions[key],
-                    path=wheelhouse / staged.name,
                     sha256=digest,
-                    url=url.repo,
-                    requested_revision=url.ref or "",
+                    source=url.requirement_url(),
                     commit=node.commit,
-                    subdirectory=url.subdirectory or "",
-                    requested_by=tuple(node.requested_by),
                 )
-            )
-            pins[key] = Pin(
-                name=built.info.name,
-                version=versions[key],
-                sha256=digest,
-                source=url.requirement_url(),
-                commit=node.commit,
-            )
-        top_keys = {canonicalize_name(n.built.info.name) for n in top_nodes.values() if n.built}
-        by_requirement = {
-            req: pins[canonicalize_name(node.built.info.name)]
-            for req, node in top_nodes.items()
-            if node.built is not None
-        }
-        transitive = [
-            dataclasses.replace(pin, markers=tuple(edges.get(key, ())))
-            for key, pin in pins.items()
-            if key not in top_keys
-        ]
-        if include_public:
-            text = _public_closure(
-                parsed,
-                by_requirement=by_requirement,
-                transitive=transitive,
-                private=pins,
-                staging=staging,
-                target=target,
-                output=output,
-                wheelhouse=wheelhouse,
-                sources=sources,
-            )
-        else:
-            text = render_requirements(
-                parsed,
-                by_requirement,
-                transitive,
-                output=output,
-                wheelhouse=wheelhouse,
-                sources=sources,
-            )
-        new_lock = [
-            LockedPackage(
-                name=p.name,
-                version=p.version,
-                url=p.url,
-                requested_revision=p.requested_revision,
-                commit=p.commit,
-                subdirectory=p.subdirectory,
-                wheel=p.path.name,
-                sha256=p.sha256,
-            )
-            for p in packages
-        ]
-        if previous is not None:
-            _compare_with_lock(previous, new_lock)
-        # Everything is ready: stage the requirements and the lock beside their places,
-        # then switch the whole set under a journal (see _outputs).
-        wheelhouse.mkdir(exist_ok=True)
-        moves: list[tuple[Path, Path]] = []
-        for staged in sorted(staging.glob("*.whl")):
-            final = wheelhouse / staged.name
-            if not (final.exists() and sha256_file(final) == sha256_file(staged)):
-                moves.append((staged, final))
-        write_whole(staged_path(output), text.encode("utf-8"), like=output)
-        moves.append((staged_path(output), output))
-        removals: list[Path] = []
-        if lock_path is not None and not locked:
-            write_whole(staged_path(lock_path), dump_lock(new_lock).encode("utf-8"), like=lock_path)
-            moves.append((staged_path(lock_path), lock_path))
-            removals = _stale_wheels(previous, new_lock, wheelhouse)
-        publish(wheelhouse.parent, Plan(tuple(moves), tuple(removals)))
-    finally:
-        if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
-            shutil.rmtree(staging, ignore_errors=True)
-    return VendorResult(
-        packages=tuple(packages),
-        wheelhouse=wheelhouse,
-        output_requirements=output,
-        lock=lock_path,
-        seconds=time.monotonic() - started,
-    )
+            top_keys = {canonicalize_name(n.built.info.name) for n in top_nodes.values() if n.built}
+            by_requirement = {
+                req: pins[canonicalize_name(node.built.info.name)]
+                for req, node in top_nodes.items()
+                if node.built is not None
+            }
+            transitive = [
+                dataclasses.replace(pin, markers=tuple(edges.get(key, ())))
+                for key, pin in pins.items()
+                if key not in top_keys
+            ]
+            if include_public:
+                text = _public_closure(
+                    parsed,
+                    by_requirement=by_requirement,
+                    transitive=transitive,
+                    private=pins,
+                    staging=staging,
+                    target=target,
+                    output=output,
+                    wheelhouse=wheelhouse,
+                    sources=sources,
+                )
+            else:
+                text = render_requirements(
+                    parsed,
+                    by_requirement,
+                    transitive,
+                    output=output,
+                    wheelhouse=wheelhouse,
+                    sources=sources,
+                )
+            new_lock = [
+                LockedPackage(
+                    name=p.name,
+                    version=p.version,
+                    url=p.url,
+                    requested_revision=p.requested_revision,
+                    commit=p.commit,
+                    subdirectory=p.subdirectory,
+                    wheel=p.path.name,
+                    sha256=p.sha256,
+                )
+                for p in packages
+            ]
+            if previous is not None:
+                _compare_with_lock(previous, new_lock)
+            # Everything is ready: stage the requirements and the lock beside their places,
+            # then switch the whole set under a journal (see _outputs).
+            wheelhouse.mkdir(exist_ok=True)
+            moves: list[tuple[Path, Path]] = []
+            for staged in sorted(staging.glob("*.whl")):
+                final = wheelhouse / staged.name
+                if not (final.exists() and sha256_file(final) == sha256_file(staged)):
+                    moves.append((staged, final))
+            write_whole(staged_path(output), text.encode("utf-8"), like=output)
+            moves.append((staged_path(output), output))
+            removals: list[Path] = []
+            if lock_path is not None and not locked:
+                write_whole(
+                    staged_path(lock_path), dump_lock(new_lock).encode("utf-8"), like=lock_path
+                )
+                moves.append((staged_path(lock_path), lock_path))
+                removals = _stale_wheels(previous, new_lock, wheelhouse)
+            publish(wheelhouse.parent, Plan(tuple(moves), tuple(removals)))
+        finally:
+            if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
+                shutil.rmtree(staging, ignore_errors=True)
+        return VendorResult(
+            packages=tuple(packages),
+            wheelhouse=wheelhouse,
+            output_requirements=output,
+            lock=lock_path,
+            seconds=time.monotonic() - started,
+        )
 
 
 def _public_closure(

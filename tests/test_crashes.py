@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import Forge, Ran, vendor_in
 from tests.support.gitserver import make_repo
 from tests.support.projects import project
+from tests.support.rawhost import ADVERTISEMENT_HEAD, raw_host
 from tests.support.trees import LINK, push_raw_tree
 
 
@@ -62,33 +63,13 @@ def test_outputs_are_checked_before_any_fetch(tmp_path: Path, which: str) -> Non
 @pytest.fixture
 def stalling_server() -> Iterator[int]:
     """Answers the ref advertisement's headers and a little of its body, then stalls."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
 
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            conn.recv(65536)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\n"
-                b"Content-Type: application/x-git-upload-pack-advertisement\r\n"
-                b"Content-Length: 4000\r\n\r\n001e# service=git-upload-pack\n"
-            )
-            stop.wait(20)
-            conn.close()
+    def stall(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(ADVERTISEMENT_HEAD)
+        stop.wait(20)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with raw_host(stall) as port:
+        yield port
 
 
 def test_a_read_timeout_mid_answer(tmp_path: Path, stalling_server: int) -> None:

@@ -17,6 +17,7 @@ from gitdeps._git import list_refs
 from gitdeps._giturl import parse_git_url
 from tests.conftest import Forge, vendor_in
 from tests.support.projects import project
+from tests.support.rawhost import ADVERTISEMENT_HEAD, raw_host
 
 
 def _refs(url: str) -> int:
@@ -63,38 +64,14 @@ def test_retries_end_and_name_the_status(public: Forge, monkeypatch: pytest.Monk
 @pytest.fixture
 def trickle() -> Iterator[int]:
     """A host that answers one byte at a time, forever: no read timeout ever trips."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
 
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            conn.recv(65536)
-            try:
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: "
-                    b"application/x-git-upload-pack-advertisement\r\nContent-Length: 100000\r\n\r\n"
-                    b"001e# service=git-upload-pack\n0000"
-                    b"00ff"  # a packet line of 251 bytes, which then arrive one by one
-                )
-                while not stop.wait(0.2):
-                    conn.sendall(b"a")
-            except OSError:
-                pass
-            conn.close()
+    def drip(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(ADVERTISEMENT_HEAD + b"00ff")  # a 251-byte packet line, byte by byte
+        while not stop.wait(0.2):
+            conn.sendall(b"a")
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with raw_host(drip) as port:
+        yield port
 
 
 def test_a_trickling_host_is_stopped_at_the_deadline(
