@@ -281,6 +281,10 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "action", choices=("info", "clean"), help="info: where and how big; clean: empty it"
     )
+    c.add_argument(
+        "--wait", type=float, metavar="SECONDS",
+        help="clean: how long to wait for runs using the cache to finish (default 30)",
+    )  # fmt: skip
     _cache_options(c)
     return parser
 
@@ -371,7 +375,10 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _cache(args: argparse.Namespace) -> int:
     cache = Cache(args.cache_dir or default_cache_dir())
-    stats = cache.clean() if args.action == "clean" else cache.stats()
+    if args.wait is not None and not 0 <= args.wait < float("inf"):
+        raise GitDepsError(f"--wait {args.wait}: give a number of seconds, 0 or more")
+    wait = 30.0 if args.wait is None else args.wait
+    stats = cache.clean(wait=wait) if args.action == "clean" else cache.stats()
     verb = "removed" if args.action == "clean" else "holds"
     sys.stdout.write(
         f"{stats.root} {verb} {stats.wheels} wheels and {stats.environments} build environments "

@@ -15,6 +15,7 @@ cache directory)::
     wheels-v1/ab/abcdef.../tags.json      the tags at the commit when it was built
     envs-v1/<key>/                        an isolated build environment
     locks/<key>.lock                      per-entry locks
+    in-use.lock                           shared by every run; cache clean takes it alone
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._filelock import exclusive
+from ._errors import GitDepsError
+from ._filelock import exclusive, exclusive_within, shared
 from ._wheel import sha256_file
 
 __all__ = ["Cache", "CacheStats", "default_cache_dir"]
@@ -40,6 +42,7 @@ __all__ = ["Cache", "CacheStats", "default_cache_dir"]
 logger = logging.getLogger("gitdeps")
 
 _WHEELS = "wheels-v1"
+_IN_USE = "in-use.lock"
 _ENVS = "envs-v1"
 
 
@@ -192,9 +195,27 @@ class Cache:
         )
         return CacheStats(root=self.root, wheels=len(wheels), environments=len(envs), bytes=size)
 
-    def clean(self) -> CacheStats:
-        """Remove every entry; return what was there."""
-        before = self.stats()
-        for name in (_WHEELS, _ENVS, "locks"):
-            shutil.rmtree(self.root / name, ignore_errors=True)
-        return before
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Held by every run that uses the cache: ``clean`` waits for them."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with shared(self.root / _IN_USE):
+            yield
+
+    def clean(self, *, wait: float = 30.0) -> CacheStats:
+        """Remove every entry; return what was there. Waits up to ``wait`` seconds for
+        runs using the cache to end (it never pulls a wheel or an environment from
+        under one), then gives up with an error."""
+        if not self.root.exists():
+            return self.stats()
+        with exclusive_within(self.root / _IN_USE, wait) as held:
+            if not held:
+                raise GitDepsError(
+                    f"the cache {self.root} is in use by a gitdeps run; cleaning it now would "
+                    f"pull files from under that run: try again when it has finished (waited "
+                    f"{wait:.0f} s; cache clean --wait sets how long)"
+                )
+            before = self.stats()
+            for name in (_WHEELS, _ENVS, "locks"):
+                shutil.rmtree(self.root / name, ignore_errors=True)
+            return before

@@ -10,6 +10,7 @@ appears whole.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -484,11 +485,16 @@ def vendor(
         )
     jobs = jobs or os.cpu_count() or 1
 
-    with tempfile.TemporaryDirectory(prefix="gitdeps-") as scratch_dir:
+    with (
+        contextlib.ExitStack() as held,
+        tempfile.TemporaryDirectory(prefix="gitdeps-") as scratch_dir,
+    ):
         scratch = Path(scratch_dir)
         (scratch / "src").mkdir()
         (scratch / "built").mkdir()
         cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+        if cache is not None:
+            held.enter_context(cache.in_use())
         environments = (
             BuildEnvironments(
                 scratch / "envs",

@@ -147,3 +147,49 @@ def test_a_signal_during_a_build_stops_it_promptly_and_writes_nothing(
     assert "interrupted; nothing was written" in stderr and "Traceback" not in stderr
     assert (app / "out.txt").read_text() == "the previous requirements\n"
     assert not list(app.glob(".gitdeps-staging-*")) and not (app / "wh").exists()
+
+
+@pytest.mark.slow
+def test_cache_clean_waits_for_a_run_and_never_pulls_files_from_under_it(
+    forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
+) -> None:
+    """`gitdeps cache clean` during a run: it waits (bounded), then says why it did not."""
+    from tests.conftest import run_gitdeps
+
+    forge.push(
+        "o/slow.git",
+        {
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["setuptools>=70"]\nbuild-backend = "backend"\n'
+                'backend-path = ["_build"]\n[project]\nname = "slow"\nversion = "1.0"\n'
+            ),
+            "_build/backend.py": _SLOW,
+        },
+    )
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"slow @ {forge.url('o/slow.git')}\n")
+    marker = tmp_path / "building"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitdeps", "vendor", "-r", "requirements.txt", "-o", "wh"],
+        cwd=app,
+        env={**os.environ, "GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TEST_MARKER": str(marker)},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert marker.exists(), "the build never started"
+        environments = list((_own_cache / "envs-v1").iterdir())
+        assert environments  # the build environment the running build uses
+        cleaned = run_gitdeps("cache", "clean", "--wait", "1", cwd=tmp_path)
+        assert cleaned.returncode == 1, cleaned.output
+        assert "is in use by a gitdeps run" in cleaned.stderr
+        assert list((_own_cache / "envs-v1").iterdir()) == environments
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    cleaned = run_gitdeps("cache", "clean", "--wait", "5", cwd=tmp_path)
+    assert cleaned.returncode == 0, cleaned.output
+    assert not (_own_cache / "envs-v1").exists()
