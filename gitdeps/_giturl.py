@@ -117,8 +117,8 @@ def host_env_key(host: str) -> str:
 
 def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
     """Parse ``git+https://[cred@]host/path[@ref][#egg=name&subdirectory=dir]``."""
-    if not text.startswith("git+"):
-        if text.startswith("git://"):
+    if text[:4].lower() != "git+":  # any case, as pip takes GIT+HTTPS://
+        if text[:6].lower() == "git://":
             raise InvalidGitURL(
                 "the git:// protocol is not supported (unauthenticated and unencrypted); "
                 "use git+https://"

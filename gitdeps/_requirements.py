@@ -8,10 +8,13 @@ passed through to the output unchanged.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import locale
 import os
 import re
 import shlex
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Union
@@ -167,6 +170,33 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+# UTF-32 before UTF-16: the UTF-32-LE mark begins with the UTF-16-LE one (pip checks
+# UTF-16 first and so misreads UTF-32-LE files; gitdeps reads them).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def decode_requirements(data: bytes) -> str:
+    """A requirements file's text as pip decodes it: by its byte-order mark (what
+    PowerShell 5's ``pip freeze > requirements.txt`` writes), else a PEP 263 coding
+    line among the first two, else the locale's encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding)
+    for line in data.split(b"\n", 2)[:2]:
+        if line.startswith(b"#"):
+            declared = _CODING.search(line[:1000])
+            if declared:
+                return data.decode(declared.group(1).decode("ascii"))
+    return data.decode(locale.getpreferredencoding(False) or sys.getdefaultencoding())
+
+
 def _starts_with_comment(line: str) -> bool:
     """pip's ``COMMENT_RE.match``: optional white space, then ``#``, at the start."""
     return line.lstrip().startswith("#")
@@ -260,14 +290,15 @@ class _Parser:
         if resolved in self._stack:
             raise RequirementError(f"{where}{_display(path)} includes itself (an -r cycle)")
         try:
-            text = resolved.read_text(encoding="utf-8-sig")
+            text = decode_requirements(resolved.read_bytes())
         except FileNotFoundError:
             raise RequirementError(
                 f"{where}requirements file not found: {_display(path)}; check the path"
             ) from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, LookupError) as exc:
             raise RequirementError(
-                f"{where}cannot read requirements file {_display(path)}: {exc}"
+                f"{where}cannot read requirements file {_display(path)}: {exc}; save it as "
+                "UTF-8, or declare its encoding in a first-line '# -*- coding: ... -*-'"
             ) from None
         self._stack.append(resolved)
         try:
@@ -407,7 +438,8 @@ def _requirement(
 ) -> tuple[GitRequirement, EmbeddedCredential | None] | None:
     """A git requirement from one line, or None when the line is not one."""
     marker: str | None = None
-    if text.startswith(("git+", "git://")) or any(text.startswith(v) for v in _OTHER_VCS):
+    lowered = text[:8].lower()
+    if lowered.startswith(("git+", "git://")) or lowered.startswith(_OTHER_VCS):
         # A bare URL; pip separates a marker with whitespace and ';'.
         url_text, sep, marker_text = text.partition(" ;")
         if not sep:
@@ -444,7 +476,7 @@ def _requirement(
         ) from None
     if req.url is None:
         return None
-    if not req.url.startswith(("git+", "git://")):
+    if not req.url[:6].lower().startswith(("git+", "git://")):
         _refuse_other_vcs(req.url, location)
         return None
     url, credential = _parse_url(req.url, location)
@@ -468,7 +500,7 @@ def _parse_url(text: str, location: Location) -> tuple[GitURL, EmbeddedCredentia
 
 def _refuse_other_vcs(url: str, location: Location) -> None:
     for prefix in _OTHER_VCS:
-        if url.startswith(prefix):
+        if url[:5].lower().startswith(prefix):
             raise RequirementError(
                 f"{location}: {prefix[:-1]} repositories are not supported; gitdeps vendors git "
                 "requirements only"
@@ -502,7 +534,7 @@ def requirement_from_metadata(text: str, requested_by: str) -> GitRequirement | 
         req = Requirement(text)
     except InvalidRequirement:
         return None
-    if req.url is None or not req.url.startswith("git+"):
+    if req.url is None or req.url[:4].lower() != "git+":
         return None
     try:
         url, _credential = parse_git_url(req.url)
