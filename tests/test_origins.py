@@ -233,3 +233,20 @@ def test_an_error_names_the_host_that_answered_after_a_redirect(
     assert f"127.0.0.1:{other.port} " in str(caught.value)
     assert f"127.0.0.1:{forge.server.port} " not in str(caught.value)
     assert other.tokens_seen() == []
+
+
+@pytest.mark.parametrize("source", ["environment", "requirement-url"])
+def test_environment_and_url_credentials_serve_ten_repositories(
+    forge: Forge, canary: str, source: str
+) -> None:
+    urls = _ten_repositories(forge)
+    if source == "environment":
+        credentials = Credentials(environ={"GITDEPS_TOKEN_127_0_0_1": canary})
+    else:
+        authed = urls[0].replace("http://", f"http://user:{canary}@")
+        _, embedded = parse_git_url(authed)
+        assert embedded is not None
+        credentials = Credentials([embedded], environ={})
+    assert _list_all(urls, credentials) == 10
+    assert set(forge.server.tokens_seen()) == {canary}
+    assert all(r.authorization for r in forge.server.requests)  # no 401 round trips
