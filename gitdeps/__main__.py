@@ -113,9 +113,23 @@ def make_parser() -> argparse.ArgumentParser:
         ),
     )
     v.add_argument(
-        "-r", "--requirement", dest="requirements", action="append", required=True,
+        "-r", "--requirement", dest="requirements", action="append", default=[],
         metavar="FILE",
-        help="a requirements file (repeatable); -r/-c includes inside it are followed",
+        help="a requirements file or a pyproject.toml (repeatable); -r/-c includes inside "
+        "a requirements file are followed",
+    )  # fmt: skip
+    v.add_argument(
+        "--project", type=Path, metavar="DIR",
+        help="the project whose pyproject.toml declares the dependencies (same as "
+        "-r DIR/pyproject.toml)",
+    )  # fmt: skip
+    v.add_argument(
+        "--extra", dest="extras", action="append", default=[], metavar="NAME",
+        help="pyproject.toml: also the dependencies of this extra (repeatable)",
+    )  # fmt: skip
+    v.add_argument(
+        "--group", dest="groups", action="append", default=[], metavar="NAME",
+        help="pyproject.toml: also this dependency group, PEP 735 or Poetry's (repeatable)",
     )  # fmt: skip
     v.add_argument(
         "-o", "--wheelhouse", required=True, type=Path, metavar="DIR",
@@ -388,9 +402,12 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _vendor(args: argparse.Namespace) -> int:
+    requirements = [*args.requirements]
+    if args.project is not None:
+        requirements.append(str(args.project / "pyproject.toml"))
     wheelhouse: Path = args.wheelhouse
     output = args.output_requirements or wheelhouse / "requirements.txt"
-    lock = args.lock or Path(args.requirements[0]).parent / "gitdeps.lock"
+    lock = args.lock or Path(requirements[0]).parent / "gitdeps.lock"
     if args.jobs is not None and args.jobs < 1:
         raise GitDepsError(f"--jobs {args.jobs}: give a number of at least 1")
     if args.timeout is not None:
@@ -402,7 +419,7 @@ def _vendor(args: argparse.Namespace) -> int:
             raise GitDepsError(f"--timeout {args.timeout}: give a number of seconds above 0")
         os.environ["GITDEPS_HTTP_TIMEOUT"] = str(seconds)  # this process is the CLI's own
     result = vendor(
-        requirements=args.requirements,
+        requirements=requirements,
         wheelhouse=wheelhouse,
         output_requirements=output,
         lock=lock,
@@ -420,6 +437,8 @@ def _vendor(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         use_cache=args.use_cache,
         config=args.config,
+        extras=args.extras,
+        groups=args.groups,
     )
     _summary(result, quiet=args.quiet)
     return EXIT_OK
@@ -447,6 +466,8 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.command == "vendor" and not args.requirements and args.project is None:
+        parser.error("vendor: the following arguments are required: -r/--requirement or --project")
     verbosity = -1 if args.quiet else args.verbose
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)  # cleaned up like Ctrl-C, not cut off

@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 
 from ._errors import RequirementError
 from ._giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
+from ._pyproject import is_pyproject, requirement_lines
 
 __all__ = [
     "Entry",
@@ -151,10 +152,22 @@ class ParsedRequirements:
         return tuple(e for e in self.entries if isinstance(e, GitRequirement))
 
 
-def parse_requirement_files(files: Sequence[str | os.PathLike[str]]) -> ParsedRequirements:
-    parser = _Parser()
-    for file in files:
-        parser.read(Path(file), included_from=None)
+def parse_requirement_files(
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+) -> ParsedRequirements:
+    """Requirements files and ``pyproject.toml`` files (with its ``extras`` and ``groups``)."""
+    paths = [Path(file) for file in files]
+    if (extras or groups) and not any(is_pyproject(p) for p in paths):
+        raise RequirementError(
+            "--extra and --group choose from a pyproject.toml; pass it with -r pyproject.toml "
+            "or --project DIR"
+        )
+    parser = _Parser(extras=extras, groups=groups)
+    for path in paths:
+        parser.read(path, included_from=None)
     return ParsedRequirements(
         entries=tuple(parser.entries),
         credentials=tuple(parser.credentials),
@@ -264,7 +277,9 @@ def _expand(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, *, extras: Sequence[str] = (), groups: Sequence[str] = ()) -> None:
+        self._extras = extras
+        self._groups = groups
         self.entries: list[Entry] = []
         self.credentials: list[EmbeddedCredential] = []
         self.index_options: list[str] = []
@@ -302,7 +317,11 @@ class _Parser:
             ) from None
         self._stack.append(resolved)
         try:
-            for number, line in _logical_lines(text):
+            if is_pyproject(path) and included_from is None:
+                lines = requirement_lines(path, text, extras=self._extras, groups=self._groups)
+            else:
+                lines = _logical_lines(text)
+            for number, line in lines:
                 self._line(Location(_display(path), number), resolved.parent, line)
         finally:
             self._stack.pop()

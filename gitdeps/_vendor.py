@@ -439,6 +439,8 @@ def vendor(
     use_cache: bool = True,
     config: str | os.PathLike[str] | None = None,
     config_root: str | os.PathLike[str] | None = None,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> VendorResult:
     """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
 
@@ -477,7 +479,7 @@ def vendor(
         root=Path(config_root) if config_root is not None else None,
     )
     _check_outputs(wheelhouse_path, output_path, lock_path)
-    parsed = parse_requirement_files(sources)
+    parsed = parse_requirement_files(sources, extras=extras, groups=groups)
     previous = read_lock(lock_path) if lock_path is not None else None
     if locked and previous is None:
         raise LockError(
