@@ -1,4 +1,5 @@
-"""An exclusive lock on a file, across processes (flock on POSIX, msvcrt on Windows)."""
+"""Locks on files, across processes: exclusive (flock on POSIX, msvcrt on Windows),
+shared, and exclusive within a bounded wait."""
 
 from __future__ import annotations
 
@@ -13,13 +14,42 @@ __all__ = ["exclusive", "exclusive_within", "shared"]
 
 
 @contextlib.contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Block until this process holds the lock on ``path``; release it on exit."""
+def _flocked(path: Path, *, share: bool, seconds: float | None) -> Iterator[bool]:
+    """flock ``path`` (POSIX); yield whether it was had within ``seconds`` (None: wait)."""
+    import fcntl
+
+    mode = fcntl.LOCK_SH if share else fcntl.LOCK_EX
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
+        if seconds is None:
+            fcntl.flock(fd, mode)
+        else:
+            deadline = time.monotonic() + seconds
+            while True:
+                try:
+                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(0.1)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Block until this process holds the lock on ``path``; release it on exit."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
             while True:
                 try:
                     msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
@@ -31,16 +61,11 @@ def exclusive(path: Path) -> Iterator[None]:
             finally:
                 os.lseek(fd, 0, os.SEEK_SET)
                 msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
+    else:
+        with _flocked(path, share=False, seconds=None):
+            yield
 
 
 @contextlib.contextmanager
@@ -50,17 +75,8 @@ def shared(path: Path) -> Iterator[None]:
     if sys.platform == "win32":  # pragma: no cover
         yield
         return
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with _flocked(path, share=True, seconds=None):
+        yield
 
 
 @contextlib.contextmanager
@@ -69,23 +85,5 @@ def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
     if sys.platform == "win32":  # pragma: no cover
         yield True
         return
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.1)
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with _flocked(path, share=False, seconds=seconds) as held:
+        yield held

@@ -103,11 +103,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 """
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_a_signal_during_a_build_stops_it_promptly_and_writes_nothing(
-    forge: Forge, tmp_path: Path, canary: str, sig: signal.Signals
-) -> None:
+def _start_a_long_build(forge: Forge, app: Path, canary: str, *flags: str) -> subprocess.Popen[str]:
+    """`gitdeps vendor` in ``app`` of a package whose build never ends; returned once
+    the backend is running."""
     forge.push(
         "o/slow.git",
         {
@@ -118,23 +116,34 @@ def test_a_signal_during_a_build_stops_it_promptly_and_writes_nothing(
             "_build/backend.py": _SLOW,
         },
     )
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "out.txt").write_text("the previous requirements\n")
     (app / "requirements.txt").write_text(f"slow @ {forge.url('o/slow.git')}\n")
-    marker = tmp_path / "building"
+    marker = app.parent / "building"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gitdeps", "-v", "vendor", "-r", "requirements.txt", "-o", "wh",
+        [sys.executable, "-m", "gitdeps", *flags, "vendor", "-r", "requirements.txt", "-o", "wh",
          "--output-requirements", "out.txt"],
         cwd=app,
         env={**os.environ, "GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TEST_MARKER": str(marker)},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    if not marker.exists():
+        proc.kill()
+        raise AssertionError("the build never started: " + proc.communicate()[1])
+    return proc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_during_a_build_stops_it_promptly_and_writes_nothing(
+    forge: Forge, tmp_path: Path, canary: str, sig: signal.Signals
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "out.txt").write_text("the previous requirements\n")
+    proc = _start_a_long_build(forge, app, canary, "-v")
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert marker.exists(), "the build never started"
         sent = time.monotonic()
         proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=60)
@@ -156,31 +165,10 @@ def test_cache_clean_waits_for_a_run_and_never_pulls_files_from_under_it(
     """`gitdeps cache clean` during a run: it waits (bounded), then says why it did not."""
     from tests.conftest import run_gitdeps
 
-    forge.push(
-        "o/slow.git",
-        {
-            "pyproject.toml": (
-                '[build-system]\nrequires = ["setuptools>=70"]\nbuild-backend = "backend"\n'
-                'backend-path = ["_build"]\n[project]\nname = "slow"\nversion = "1.0"\n'
-            ),
-            "_build/backend.py": _SLOW,
-        },
-    )
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text(f"slow @ {forge.url('o/slow.git')}\n")
-    marker = tmp_path / "building"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gitdeps", "vendor", "-r", "requirements.txt", "-o", "wh"],
-        cwd=app,
-        env={**os.environ, "GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TEST_MARKER": str(marker)},
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_a_long_build(forge, app, canary)
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert marker.exists(), "the build never started"
         environments = list((_own_cache / "envs-v1").iterdir())
         assert environments  # the build environment the running build uses
         cleaned = run_gitdeps("cache", "clean", "--wait", "1", cwd=tmp_path)
