@@ -24,12 +24,12 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Future
 from typing import Literal
 
 from ._config import Config, HostConfig
 from ._errors import AuthError
 from ._giturl import EmbeddedCredential, GitURL, Origin, host_env_key
+from ._once import Once
 from ._secret import Secret
 
 __all__ = [
@@ -128,7 +128,7 @@ class Credentials:
         self._config = config or Config()
         self._embedded: dict[Origin, EmbeddedCredential] = {}
         self._cache: dict[Origin, Credential | None] = {}
-        self._helper_answers: dict[Origin, Future[Credential | None]] = {}
+        self._helper_answers = Once()
         self._reported: set[tuple[Origin, str]] = set()
         self._variables: dict[str, str] = {}  # variable -> the host it answered for
         self._lock = threading.Lock()
@@ -177,22 +177,16 @@ class Credentials:
                 return cached
             if self._config.for_host(url.host) is not None:
                 return None
-            answer = self._helper_answers.get(origin)
-            owner = answer is None
-            if answer is None:
-                answer = self._helper_answers[origin] = Future()
-        if owner:
-            try:
-                found = self._helpers(url)
-            except BaseException as exc:
-                answer.set_exception(exc)
-                raise
-            if found is not None:
-                logger.debug("credential for %s: from %s", url.hostport, found.source)
-                with self._lock:
-                    self._cache[origin] = found
-            answer.set_result(found)
-        return answer.result()
+        # Requests that meet a 401 while the helpers are asked wait for that one answer.
+        return self._helper_answers.get(origin, lambda: self._ask_helpers(url))
+
+    def _ask_helpers(self, url: GitURL) -> Credential | None:
+        found = self._helpers(url)
+        if found is not None:
+            logger.debug("credential for %s: from %s", url.hostport, found.source)
+            with self._lock:
+                self._cache[url.origin] = found
+        return found
 
     def report(self, url: GitURL, credential: Credential, *, accepted: bool) -> None:
         """Tell the git credential helpers whether their answer worked, as git does
