@@ -272,6 +272,14 @@ def _split_args_options(line: str) -> tuple[str, str]:
     return " ".join(args), ""
 
 
+def _split(text: str, location: Location, raw: str) -> list[str]:
+    """``text`` split into words as a shell would; a line it cannot split is refused."""
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise RequirementError(f"{location}: cannot split the line: {exc}", detail=raw) from None
+
+
 def _expand(text: str) -> str:
     return _ENV_VAR.sub(lambda m: os.environ.get(m["name"], m.group(0)), text)
 
@@ -333,12 +341,7 @@ class _Parser:
             self._option_line(location, base, raw, line)
             return
         requirement, options = _split_args_options(line)
-        try:
-            tokens = shlex.split(options)
-        except ValueError as exc:
-            raise RequirementError(
-                f"{location}: cannot split the line: {exc}", detail=raw
-            ) from None
+        tokens = _split(options, location, raw)
         self.uses_hashes |= any(t.startswith("--hash") for t in tokens)
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
@@ -361,12 +364,7 @@ class _Parser:
         self.entries.append(requirement)
 
     def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
-        try:
-            tokens = shlex.split(line)
-        except ValueError as exc:
-            raise RequirementError(
-                f"{location}: cannot split the line: {exc}", detail=raw
-            ) from None
+        tokens = _split(line, location, raw)
         option, _, value = tokens[0].partition("=")
         rest = tokens[1:]
         if not value and rest and option in _KNOWN_OPTIONS and not option.startswith("--no-"):
