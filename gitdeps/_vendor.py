@@ -114,7 +114,12 @@ class _Node:
 class _Built:
     wheel: Path
     info: WheelInfo
-    children: tuple[GitRequirement, ...]
+    # each Requires-Dist value that names git, with its requirement: parsed once, here
+    private: tuple[tuple[str, GitRequirement], ...]
+
+    @property
+    def children(self) -> tuple[GitRequirement, ...]:
+        return tuple(child for _value, child in self.private)
 
 
 class _Run:
@@ -322,12 +327,12 @@ class _Run:
                 "valid version (PEP 440); check the project's version or its version plugin"
             ) from None
         requested_by = f"{info.name} {info.version}"
-        children = []
+        private = []
         for value in info.requires_dist:
             child = requirement_from_metadata(value, requested_by)
             if child is not None:
-                children.append(child)
-        return _Built(wheel=wheel, info=info, children=tuple(children))
+                private.append((value, child))
+        return _Built(wheel=wheel, info=info, private=tuple(private))
 
     def _tags_at(self, url: GitURL, commit: str) -> tuple[str, ...] | None:
         """The tags at ``commit`` if this run has listed the repository's refs."""
@@ -596,16 +601,13 @@ def _write_outputs(
                 built = node.built
                 if built is None:  # pragma: no cover - run() returns only after every build
                     raise RuntimeError(f"{key} was never built")
-                replace = {}
-                for value in built.info.requires_dist:
-                    child = requirement_from_metadata(value, "")
-                    if child is not None:
-                        replace[value] = _pin_requirement(value, versions)
-                        edges.setdefault(child.key or "", []).append(
-                            str(Requirement(value).marker or "")
-                        )
+                for _value, child in built.private:
+                    edges.setdefault(child.key or "", []).append(child.marker or "")
                 staged = rewrite_wheel(
-                    built.wheel, staging, version=versions[key], replace_requires=replace
+                    built.wheel,
+                    staging,
+                    version=versions[key],
+                    replace_requires=_pinned_requires(built, versions),
                 )
                 url = node.requirement.url
                 check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
@@ -756,18 +758,20 @@ def _public_closure(
     )
 
 
+def _pinned_requires(built: _Built, versions: Mapping[str, str]) -> dict[str, str]:
+    """Each Requires-Dist value that names git, and the pin the vendored wheel says instead."""
+    return {value: _pin_requirement(value, versions) for value, _child in built.private}
+
+
 def _vendored_digest(built: _Built, version: str, versions: Mapping[str, str], where: Path) -> str:
     """The SHA-256 the vendored (rewritten) wheel of ``built`` would have."""
-    replace = {}
-    for value in built.info.requires_dist:
-        child = requirement_from_metadata(value, "")
-        if child is not None:
-            if child.key not in versions:
-                raise LockError(
-                    f"{built.info.name} now asks for {value!r}, which the lock does not cover; "
-                    "run without --locked to re-lock"
-                )
-            replace[value] = _pin_requirement(value, versions)
+    for value, child in built.private:
+        if child.key not in versions:
+            raise LockError(
+                f"{built.info.name} now asks for {value!r}, which the lock does not cover; "
+                "run without --locked to re-lock"
+            )
+    replace = _pinned_requires(built, versions)
     staged = rewrite_wheel(built.wheel, where, version=version, replace_requires=replace)
     try:
         return sha256_file(staged)
