@@ -149,8 +149,11 @@ class Credentials:
             self._cache.pop(credential.origin, None)
 
     def for_url(self, url: GitURL) -> Credential | None:
+        """The credential for ``url``'s origin; never one for ssh (keys sign in) or a path."""
         from ._providers import expired
 
+        if url.scheme not in ("http", "https"):
+            return None
         origin = url.origin
         with self._lock:
             cached = self._cache.get(origin)

@@ -234,11 +234,6 @@ def ssh_command() -> str:
     return command
 
 
-def _uses_token(url: GitURL) -> bool:
-    """Tokens are for HTTP(S): ssh signs in with keys, a local path needs nothing."""
-    return url.scheme in ("http", "https")
-
-
 def _file_path(url: GitURL) -> str:
     from urllib.parse import unquote
 
@@ -300,7 +295,7 @@ def _errors(
     url: GitURL, credentials: Credentials, action: str, *, commit: str | None = None
 ) -> Iterator[_Used]:
     """Turn dulwich's and urllib3's failures into messages that say what to do."""
-    used = _Used(credentials.for_url(url) if _uses_token(url) else None)
+    used = _Used(credentials.for_url(url))
     where = url.hostport
     try:
         yield used

@@ -58,25 +58,22 @@ def fetch_lfs(tree: Checkout, url: GitURL, credentials: Credentials, scratch: Pa
             "which gitdeps fetches over https only; use the repository's https URL"
         )
     wanted = {p.oid: p.size for p in tree.lfs}
-    downloads = _batch(url, credentials, wanted)
+    pool = http_pool(url)  # one for the batch request and every download: kept alive
+    downloads = _batch(pool, url, credentials, wanted)
     by_oid: dict[str, list[LfsPointer]] = {}
     for pointer in tree.lfs:
         by_oid.setdefault(pointer.oid, []).append(pointer)
     for oid, pointers in sorted(by_oid.items()):
         fetched = _download(
-            url, credentials, downloads[oid], oid=oid, size=wanted[oid], scratch=scratch
+            pool, url, credentials, downloads[oid], oid=oid, size=wanted[oid], scratch=scratch
         )
         for pointer in pointers:
             _place(tree, pointer, fetched)
         fetched.unlink()
 
 
-def _authorization(url: GitURL, credentials: Credentials) -> Credential | None:
-    return credentials.for_url(url) if url.scheme in ("http", "https") else None
-
-
 def _batch(
-    url: GitURL, credentials: Credentials, wanted: Mapping[str, int]
+    pool: Any, url: GitURL, credentials: Credentials, wanted: Mapping[str, int]
 ) -> dict[str, _Download]:
     endpoint = lfs_endpoint(url) + "/objects/batch"
     body = json.dumps(
@@ -88,12 +85,14 @@ def _batch(
         }
     ).encode()
     headers = {"Accept": _MEDIA_TYPE, "Content-Type": _MEDIA_TYPE}
-    credential = _authorization(url, credentials)
-    status, data = _post(url, endpoint, body, headers, credential)
+    credential = credentials.for_url(url)
+    status, data = _post(pool, url, endpoint, body=body, headers=headers, credential=credential)
     if status == 401 and credential is None:
         credential = credentials.after_unauthorized(url)
         if credential is not None:
-            status, data = _post(url, endpoint, body, headers, credential)
+            status, data = _post(
+                pool, url, endpoint, body=body, headers=headers, credential=credential
+            )
     if status == 401:
         raise AuthError(
             f"{url.hostport} asks for credentials to download Git LFS files of {url.repo}"
@@ -131,13 +130,14 @@ def _batch(
 
 
 def _post(
+    pool: Any,
     url: GitURL,
     endpoint: str,
+    *,
     body: bytes,
     headers: Mapping[str, str],
     credential: Credential | None,
 ) -> tuple[int, bytes]:
-    pool = http_pool(url)
     sent = dict(headers)
     if credential is not None and origin_of(endpoint) == origin_of(url.repo):
         sent["Authorization"] = credential.authorization()
@@ -173,6 +173,7 @@ def _request(
 
 
 def _download(
+    pool: Any,
     url: GitURL,
     credentials: Credentials,
     download: _Download,
@@ -182,8 +183,7 @@ def _download(
     scratch: Path,
 ) -> Path:
     """The object's bytes in a file under ``scratch``, verified against ``oid`` and ``size``."""
-    pool = http_pool(url)
-    credential = _authorization(url, credentials)
+    credential = credentials.for_url(url)
     target = download.href
     for _ in range(_MAX_REDIRECTS + 1):
         headers = dict(download.headers)

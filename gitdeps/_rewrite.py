@@ -32,7 +32,7 @@ _WARNING = """\
 
 
 def _url_with_token(url: GitURL, credentials: Credentials) -> tuple[str, bool]:
-    credential = credentials.for_url(url) if url.scheme != "file" else None
+    credential = credentials.for_url(url)
     netloc = url.netloc
     if credential is not None:
         user = quote(credential.username or "x-access-token", safe="")
