@@ -31,7 +31,8 @@ from urllib.parse import unquote, urlsplit
 
 import urllib3
 
-from ._errors import FetchError, GitDepsError
+from ._errors import FetchError
+from ._settings import env_seconds
 
 __all__ = [
     "CA_VARIABLES",
@@ -56,34 +57,13 @@ class Limits:
     retries: int = 3  # connection failures, resets, 429 and 5xx answers
 
 
-_LIMITS = (
-    ("connect", "GITDEPS_CONNECT_TIMEOUT", 15.0),
-    ("read", "GITDEPS_HTTP_TIMEOUT", 60.0),
-    ("deadline", "GITDEPS_FETCH_DEADLINE", 900.0),
-    ("retry_after_max", "GITDEPS_RETRY_AFTER_MAX", 30.0),
-)
-
-
 def limits() -> Limits:
     """The limits in force; an invalid setting is refused, never silently replaced."""
-    values: dict[str, float] = {}
-    for field, variable, default in _LIMITS:
-        text = os.environ.get(variable, "").strip()
-        if not text:
-            values[field] = default
-            continue
-        try:
-            seconds = float(text)
-        except ValueError:
-            seconds = -1.0
-        if not 0 < seconds < float("inf"):
-            raise GitDepsError(f"{variable} must be a number of seconds above 0, not {text!r}")
-        values[field] = seconds
     return Limits(
-        connect=values["connect"],
-        read=values["read"],
-        deadline=values["deadline"],
-        retry_after_max=values["retry_after_max"],
+        connect=env_seconds("GITDEPS_CONNECT_TIMEOUT", 15.0),
+        read=env_seconds("GITDEPS_HTTP_TIMEOUT", 60.0),
+        deadline=env_seconds("GITDEPS_FETCH_DEADLINE", 900.0),
+        retry_after_max=env_seconds("GITDEPS_RETRY_AFTER_MAX", 30.0),
     )
 
 

@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-from ._errors import GitDepsError
 from ._secret import holds_secret, redact
+from ._settings import env_seconds
 
 __all__ = [
     "ProcessFailed",
@@ -98,18 +98,7 @@ _DEFAULT_BUILD_TIMEOUT = 3600.0
 
 def build_timeout() -> float:
     """Seconds a build step may take: ``$GITDEPS_BUILD_TIMEOUT``, default an hour."""
-    text = os.environ.get("GITDEPS_BUILD_TIMEOUT", "").strip()
-    if not text:
-        return _DEFAULT_BUILD_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise GitDepsError(
-            f"GITDEPS_BUILD_TIMEOUT must be a number of seconds above 0, not {text!r}"
-        )
-    return seconds
+    return env_seconds("GITDEPS_BUILD_TIMEOUT", _DEFAULT_BUILD_TIMEOUT)
 
 
 def run(
@@ -176,24 +165,22 @@ def stop_children() -> None:
     with _live_lock:
         running = list(_live)
     for proc in running:
-        if os.name == "nt":  # pragma: no cover
-            proc.kill()
-            continue
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_group(proc)
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the command (if it still runs) and every process it left in its group."""
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill ``proc`` and everything in its process group; never waits."""
     if os.name == "nt":  # pragma: no cover - no process groups: the command alone
         if proc.poll() is None:
             proc.kill()
-        proc.wait()
         return
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # the group is gone already
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the command (if it still runs) and every process it left in its group."""
+    _kill_group(proc)
     proc.wait()
