@@ -67,7 +67,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """gitdeps against pip and uv on generated private repositories (ratios from one run)."""
-    session.install(".", "uv", *_group("demo"))
+    session.install(".", "uv", "trustme", *_group("demo"))
     session.run("python", "-m", "tests.support.backends", str(BACKEND_WHEELS))
     session.run(
         "python",

@@ -21,7 +21,13 @@ from gitdeps import (
     LockError,
     RequirementError,
 )
-from gitdeps.__main__ import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, make_parser
+from gitdeps.__main__ import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OUT_OF_DATE,
+    EXIT_USAGE,
+    make_parser,
+)
 
 TARGET = Path(__file__).with_name("cli.md")
 
@@ -68,6 +74,8 @@ def render() -> str:
         "(`BuildError`) |",
         f"| {LockError.exit_code} | the lock is unreadable, or `--locked` found it does not "
         "cover a requirement (`LockError`) |",
+        f"| {EXIT_OUT_OF_DATE} | `gitdeps check`: a locked ref moved, or a requirement is not "
+        "locked |",
         f"| {EXIT_INTERNAL} | internal error: a bug in gitdeps; rerun with `-vv` and report it |",
         f"| {EXIT_INTERRUPTED} | interrupted (Ctrl-C); nothing was written |",
         "",

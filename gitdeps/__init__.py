@@ -4,6 +4,7 @@ The deploy target installs with plain pip and never sees a token or a git URL.
 """
 
 from ._authcheck import HostReport, check_auth
+from ._check import CheckReport, RefState, check
 from ._errors import (
     AuthError,
     BuildError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AuthError",
     "BuildError",
+    "CheckReport",
     "FetchError",
     "GitDepsError",
     "LockError",
@@ -34,6 +36,8 @@ __all__ = [
     "VendoredWheel",
     "__version__",
     "HostReport",
+    "RefState",
+    "check",
     "check_auth",
     "prebuild",
     "publish",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -30,6 +31,7 @@ __all__ = ["main", "make_parser"]
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_OUT_OF_DATE = 8  # gitdeps check: a locked ref moved, or a requirement is not locked
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
@@ -204,6 +206,26 @@ def make_parser() -> argparse.ArgumentParser:
         "--no-cache", dest="use_cache", action="store_false",
         help="neither read nor write the cache of built wheels and build environments",
     )  # fmt: skip
+
+    ch = commands.add_parser(
+        "check",
+        help="is the lock up to date? which locked branches have new commits, which tags moved",
+        description="Asks each locked repository what its refs name now (one ls-remote each; "
+        "vendor --locked asks nothing). Prints what changed; exits 0 when the lock is up to "
+        f"date, {EXIT_OUT_OF_DATE} when a ref moved or a requirement is not locked.",
+    )
+    ch.add_argument(
+        "--lock", type=Path, metavar="FILE",
+        help="the lock to check (default: gitdeps.lock beside the first -r file, else ./)",
+    )  # fmt: skip
+    ch.add_argument(
+        "-r", "--requirement", dest="requirements", action="append", default=[],
+        metavar="FILE",
+        help="also report this file's git requirements that the lock does not cover "
+        "(repeatable)",
+    )  # fmt: skip
+    ch.add_argument("--json", action="store_true", help="print the report as JSON")
+    _config_option(ch)
 
     p = commands.add_parser(
         "prebuild",
@@ -401,6 +423,30 @@ def _cache(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    from ._check import check
+
+    lock = args.lock or (
+        Path(args.requirements[0]).parent / "gitdeps.lock" if args.requirements else None
+    )
+    report = check(lock or Path("gitdeps.lock"), args.requirements, config=args.config)
+    if args.json:
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
+    else:
+        for package in report.packages:
+            if not package.up_to_date:
+                sys.stdout.write(package.describe() + "\n")
+        if not args.quiet:
+            behind = sum(not p.up_to_date for p in report.packages)
+            sys.stdout.write(
+                f"{report.lock}: up to date ({len(report.packages)} packages)\n"
+                if not behind
+                else f"{report.lock}: {behind} of {len(report.packages)} out of date; "
+                "gitdeps vendor --upgrade-package NAME takes the new commit\n"
+            )
+    return EXIT_OK if report.up_to_date else EXIT_OUT_OF_DATE
+
+
 def _vendor(args: argparse.Namespace) -> int:
     requirements = [*args.requirements]
     if args.project is not None:
@@ -475,6 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = logging.getLogger("gitdeps")
     commands = {
         "vendor": _vendor,
+        "check": _check,
         "prebuild": _prebuild,
         "auth": _auth,
         "rewrite": _rewrite,

@@ -24,6 +24,7 @@ import ipaddress
 import logging
 import os
 import ssl
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -110,28 +111,68 @@ logger = logging.getLogger("gitdeps")
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
 
 
-def _git_http_settings(url: str, key: bytes) -> str | None:
-    """``http.<key>`` from the user's git configuration, the most specific
-    ``http.<url>.<key>`` that prefixes ``url`` winning, as git matches it."""
+_GIT_HTTP_KEYS = (b"proxy", b"sslCAInfo")
+
+
+def _git_config_files() -> tuple[tuple[str, int, int], ...]:
+    """The files git reads its global and system configuration from (as dulwich finds
+    them), each with its modification time and size: a key that changes when any of them does."""
+    from dulwich.config import get_xdg_config_home_path
+
+    if "GIT_CONFIG_GLOBAL" in os.environ:
+        paths = [os.environ["GIT_CONFIG_GLOBAL"]]
+    else:
+        paths = [str(Path("~/.gitconfig").expanduser()), get_xdg_config_home_path("git", "config")]
+    if "GIT_CONFIG_SYSTEM" in os.environ:
+        paths.append(os.environ["GIT_CONFIG_SYSTEM"])
+    elif "GIT_CONFIG_NOSYSTEM" not in os.environ:
+        paths.append("/etc/gitconfig")
+    stamped = []
+    for path in paths:
+        try:
+            stat = Path(path).stat()
+            stamped.append((path, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamped.append((path, -1, -1))
+    return tuple(stamped)
+
+
+@functools.lru_cache(maxsize=4)
+def _git_http_entries(
+    files: tuple[tuple[str, int, int], ...],
+) -> tuple[tuple[str, bytes, str], ...]:
+    """git's ``http.[<url>.]proxy`` and ``sslCAInfo`` settings, as (url prefix, key, value);
+    read once per set of files (``files`` is the cache key), not once per connection."""
     from dulwich.config import StackedConfig
 
     try:
         config = StackedConfig.default()
     except (OSError, ValueError):
-        return None
-    best: tuple[int, str] | None = None
+        return ()
+    entries = []
     for section in config.sections():
         if not section or section[0] != b"http":
             continue
         prefix = section[1].decode("utf-8", "replace") if len(section) > 1 else ""
-        if prefix and not url.startswith(prefix.rstrip("/")):
+        for key in _GIT_HTTP_KEYS:
+            try:
+                value = config.get(section, key)
+            except KeyError:
+                continue
+            if value:
+                entries.append((prefix, key, value.decode("utf-8", "replace")))
+    return tuple(entries)
+
+
+def _git_http_settings(url: str, key: bytes) -> str | None:
+    """``http.<key>`` from the user's git configuration, the most specific
+    ``http.<url>.<key>`` that prefixes ``url`` winning, as git matches it."""
+    best: tuple[int, str] | None = None
+    for prefix, name, value in _git_http_entries(_git_config_files()):
+        if name != key or (prefix and not url.startswith(prefix.rstrip("/"))):
             continue
-        try:
-            value = config.get(section, key)
-        except KeyError:
-            continue
-        if value and (best is None or len(prefix) >= best[0]):
-            best = (len(prefix), value.decode("utf-8", "replace"))
+        if best is None or len(prefix) >= best[0]:
+            best = (len(prefix), value)
     return best[1] if best else None
 
 
@@ -220,13 +261,34 @@ def _without_userinfo(proxy: str) -> tuple[str, dict[str, str]]:
     return bare, headers
 
 
+# Connections are kept alive and shared by every listing and fetch of a run: one
+# pool manager per way of reaching a host (proxy, trust, limits, headers), each
+# keeping up to _CONNECTIONS_PER_HOST idle connections per origin for the next
+# request, so a host costs one TCP and TLS handshake, not one per request.
+_CONNECTIONS_PER_HOST = 16
+_pools: dict[tuple[object, ...], Any] = {}
+_pools_lock = threading.Lock()
+
+
 def pool_for(url: str, *, headers: dict[str, str] | None = None) -> Any:
-    """A urllib3 pool manager for ``url``: its proxy, its trust, the limits in force."""
+    """The shared urllib3 pool manager for ``url``: its proxy, its trust, the limits in force."""
     limit = limits()
+    proxy = proxy_for(url)
+    cas = tuple(ca_files(url))
+    key = (proxy, cas, limit, tuple(sorted((headers or {}).items())))
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = _new_pool(url, proxy, cas, limit, headers)
+        return pool
+
+
+def _new_pool(
+    url: str, proxy: str | None, cas: tuple[str, ...], limit: Limits, headers: dict[str, str] | None
+) -> Any:
     timeout = urllib3.Timeout(connect=limit.connect, read=limit.read)
     retries = _retries(limit)
-    context = ssl_context(tuple(ca_files(url)))
-    proxy = proxy_for(url)
+    context = ssl_context(cas)
     if proxy:
         bare, proxy_headers = _without_userinfo(proxy)
         logger.debug("reaching %s through the proxy %s", urlsplit(url).hostname, bare)
@@ -238,9 +300,14 @@ def pool_for(url: str, *, headers: dict[str, str] | None = None) -> Any:
             timeout=timeout,
             retries=retries,
             headers=headers,
+            maxsize=_CONNECTIONS_PER_HOST,
         )
     return urllib3.PoolManager(
-        ssl_context=context, timeout=timeout, retries=retries, headers=headers
+        ssl_context=context,
+        timeout=timeout,
+        retries=retries,
+        headers=headers,
+        maxsize=_CONNECTIONS_PER_HOST,
     )
 
 

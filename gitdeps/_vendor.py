@@ -216,7 +216,8 @@ class _Run:
         url = requirement.url
         entry = self.lock.find(url.repo, url.ref, url.subdirectory) if self.lock else None
         if entry is not None and canonicalize_name(entry.name) not in self.upgrade_packages:
-            self._warn_if_tag_moved(requirement, entry)
+            if not self.locked:  # --locked asks no host anything: `gitdeps check` does
+                self._warn_if_tag_moved(requirement, entry)
             return entry.commit
         if self.locked:
             raise LockError(

@@ -7,8 +7,14 @@ the backends come from a loopback index for every tool; each tool gets its own
 empty cache for the cold run and keeps it for the warm one.
 
 Reports wall time, peak memory (the largest single process of the tool's
-process tree), and the git requests and bytes the server answered, and the
-ratios, from the same run.
+process tree), the git requests, connections and bytes the server answered, and
+the ratios, from the same run.
+
+The user's world: ``--delay-ms 25 --mbit 50`` shapes the link (each answer waits,
+bodies go out at that rate), ``--https`` serves git over TLS from a test CA that
+every tool is told to trust, ``--commits 2000`` gives each repository a long
+history. ``gitdeps --locked`` runs last, with every git request answered 503: it
+must need none.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -44,7 +51,7 @@ print(json.dumps({"seconds": elapsed, "peak_kb": peak, "rc": proc.returncode,
 """
 
 
-def make_repos(root: Path, count: int, work: Path) -> list[str]:
+def make_repos(root: Path, count: int, work: Path, commits: int) -> list[str]:
     names = []
     blob = os.urandom(4 << 20)  # committed once, deleted later: history weight
     for index in range(count):
@@ -52,6 +59,8 @@ def make_repos(root: Path, count: int, work: Path) -> list[str]:
         bare = make_repo(root, f"org/{name}.git")
         tree = work / name
         git(work, "clone", "-q", str(bare), str(tree))
+        if commits > 12:  # a long history first, cheaply, with fast-import
+            _long_history(tree, commits - 12)
         for commit in range(12):
             files = project(name, f"1.0.{commit}", backend=BACKENDS[index % 3])
             for rel, text in files.items():
@@ -71,10 +80,29 @@ def make_repos(root: Path, count: int, work: Path) -> list[str]:
     return names
 
 
+def _long_history(tree: Path, count: int) -> None:
+    stream = []
+    for number in range(1, count + 1):
+        body = f"change {number}\n" * 20
+        message = f"history {number}"
+        stream.append(
+            f"commit refs/heads/main\nmark :{number}\n"
+            f"committer Bench <bench@example.invalid> {1_600_000_000 + number} +0000\n"
+            f"data {len(message)}\n{message}\n"
+            + (f"from :{number - 1}\n" if number > 1 else "")
+            + f"M 644 inline old/{number % 50}.txt\ndata {len(body)}\n{body}\n"
+        )
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=tree, input="".join(stream).encode(), check=True
+    )
+    git(tree, "checkout", "-q", "main")
+
+
 def measure(
     command: list[str], *, cwd: Path, env: dict[str, str], server: GitServer
 ) -> dict[str, float]:
     server.requests.clear()
+    connections = server.connections
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=cwd, env=env, capture_output=True, text=True, check=True,
@@ -86,6 +114,7 @@ def measure(
         "seconds": result["seconds"],
         "peak_mb": result["peak_kb"] / 1024,
         "requests": len(server.requests),
+        "connections": server.connections - connections,
         "mb_sent": sum(r.sent for r in server.requests) / 1e6,
     }
 
@@ -94,6 +123,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packages", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--delay-ms", type=float, default=0, help="per-request delay (shaped)")
+    parser.add_argument("--mbit", type=float, default=0, help="link bandwidth (shaped)")
+    parser.add_argument("--https", action="store_true", help="git over TLS from a test CA")
+    parser.add_argument("--commits", type=int, default=12, help="history per repository")
     args = parser.parse_args()
 
     uv = shutil.which("uv")
@@ -106,13 +139,19 @@ def main() -> int:
             shutil.copy(wheel, index_dir)
         (root / "work").mkdir()
         print(f"generating {args.packages} repositories with history ...", flush=True)
-        names = make_repos(root / "git", args.packages, root / "work")
+        names = make_repos(root / "git", args.packages, root / "work", args.commits)
+        tls, ca_env = _tls(root) if args.https else (None, {})
 
-        with GitServer(root / "git", token=token) as server, serve_index(index_dir) as index:
-            host = f"127.0.0.1:{server.port}"
-            plain = "".join(f"{n} @ git+http://{host}/org/{n}.git@v1.0\n" for n in names)
+        with (
+            GitServer(root / "git", token=token, tls=tls) as server,
+            serve_index(index_dir) as index,
+        ):
+            server.delay = args.delay_ms / 1000
+            server.bandwidth = args.mbit * 1e6 / 8 or None
+            scheme, host = server.url.split("://")
+            plain = "".join(f"{n} @ git+{scheme}://{host}/org/{n}.git@v1.0\n" for n in names)
             with_token = "".join(
-                f"{n} @ git+http://x:{token}@{host}/org/{n}.git@v1.0\n" for n in names
+                f"{n} @ git+{scheme}://x:{token}@{host}/org/{n}.git@v1.0\n" for n in names
             )
             base_env = {
                 "PATH": os.environ["PATH"],
@@ -124,6 +163,7 @@ def main() -> int:
                 "GIT_TERMINAL_PROMPT": "0",
                 "GIT_CONFIG_GLOBAL": os.devnull,
                 "GIT_CONFIG_NOSYSTEM": "1",
+                **ca_env,
             }
             tools: dict[str, tuple[list[str], str, dict[str, str]]] = {
                 "gitdeps": (
@@ -162,30 +202,53 @@ def main() -> int:
                 if tool == "gitdeps":
                     shutil.rmtree(work / "out", ignore_errors=True)
                     print(f"{tool}: locked ...", flush=True)
+                    server.hook = lambda method, path: (503, {}, b"the git host is down\n")
                     runs["locked"] = measure(
                         [*command, "--locked"], cwd=work, env=env, server=server
                     )
+                    server.hook = None
                 results[tool] = runs
 
-    report(results, args.packages)
+    link = "loopback"
+    if args.delay_ms or args.mbit:
+        link = f"shaped link ({args.delay_ms:g} ms per request, {args.mbit or 'unlimited'} Mbit/s)"
+    link += ", git over HTTPS" if args.https else ", git over HTTP"
+    if args.commits > 12:
+        link += f", {args.commits} commits per repository"
+    report(results, args.packages, link)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
-def report(results: dict[str, dict[str, dict[str, float]]], packages: int) -> None:
-    print(f"\n{packages} private packages, 2-core machine, loopback git server and index\n")
+def _tls(root: Path) -> tuple[ssl.SSLContext, dict[str, str]]:
+    """A server context from a new test CA, and what tells every tool to trust it."""
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = root / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    # git (for pip and uv) reads GIT_SSL_CAINFO; gitdeps too; SSL_CERT_FILE for the rest.
+    return context, {"GIT_SSL_CAINFO": str(bundle), "SSL_CERT_FILE": str(bundle)}
+
+
+def report(results: dict[str, dict[str, dict[str, float]]], packages: int, link: str) -> None:
+    print(f"\n{packages} private packages, {os.cpu_count()} CPUs, {link}\n")
     print(
         f"{'tool':<26}{'cold s':>9}{'warm s':>9}{'locked s':>10}{'peak MB':>9}"
-        f"{'cold req':>10}{'cold git MB':>13}{'warm req':>10}"
+        f"{'cold req':>10}{'cold conn':>10}{'cold git MB':>13}{'warm req':>10}{'locked req':>11}"
     )
     for tool, runs in results.items():
         locked = f"{runs['locked']['seconds']:.2f}" if "locked" in runs else "-"
         peak = max(r["peak_mb"] for r in runs.values())
         cold, warm = runs["cold"], runs["warm"]
+        locked_requests = f"{runs['locked']['requests']:.0f}" if "locked" in runs else "-"
         print(
             f"{tool:<26}{cold['seconds']:>9.2f}{warm['seconds']:>9.2f}{locked:>10}{peak:>9.0f}"
-            f"{cold['requests']:>10.0f}{cold['mb_sent']:>13.2f}{warm['requests']:>10.0f}"
+            f"{cold['requests']:>10.0f}{cold['connections']:>10.0f}{cold['mb_sent']:>13.2f}"
+            f"{warm['requests']:>10.0f}{locked_requests:>11}"
         )
     ours = results["gitdeps"]
     print()

@@ -19,6 +19,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,6 +77,11 @@ class GitServer:
         self.allow_anonymous = allow_anonymous
         self.schemes = schemes
         self.requests: list[SeenRequest] = []
+        self.connections = 0  # TCP connections accepted (a kept-alive one serves many requests)
+        # A shaped link, for the benchmark: each answer waits ``delay`` seconds, and its
+        # body goes out at ``bandwidth`` bytes per second (None: as fast as loopback).
+        self.delay = 0.0
+        self.bandwidth: float | None = None
         self.hook: Hook | None = None
         self._lock = threading.Lock()
         server = self
@@ -85,6 +91,17 @@ class GitServer:
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:
+                with server._lock:
+                    server.connections += 1
+                if server.tls is not None:
+                    # The handshake happens here, in this connection's own thread: in
+                    # accept() it would hold up every other client behind a slow one.
+                    self.request.settimeout(30)
+                    self.request = server.tls.wrap_socket(self.request, server_side=True)
+                    self.connection = self.request
+                super().setup()
 
             def do_GET(self) -> None:
                 server._handle(self)
@@ -102,8 +119,6 @@ class GitServer:
 
         self._httpd = Server((host if host != "localhost" else "127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        if tls is not None:  # HTTPS, with a certificate from the test's own CA
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.host = host
         self.port = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -181,12 +196,20 @@ class GitServer:
         body: bytes,
     ) -> None:
         self._record(handler, status, len(body))
+        if self.delay:
+            time.sleep(self.delay)
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
-        handler.wfile.write(body)
+        if not self.bandwidth:
+            handler.wfile.write(body)
+            return
+        chunk = max(1024, int(self.bandwidth / 50))  # 20 ms of the link at a time
+        for start in range(0, len(body), chunk):
+            handler.wfile.write(body[start : start + chunk])
+            time.sleep(len(body[start : start + chunk]) / self.bandwidth)
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
