@@ -216,8 +216,8 @@ class _Run:
         url = requirement.url
         entry = self.lock.find(url.repo, url.ref, url.subdirectory) if self.lock else None
         if entry is not None and canonicalize_name(entry.name) not in self.upgrade_packages:
-            if not self.locked:  # --locked asks no host anything: `gitdeps check` does
-                self._warn_if_tag_moved(requirement, entry)
+            # Asks no host anything: whether the ref has moved since is `gitdeps check`'s
+            # question, so a locked run works with the host unreachable.
             return entry.commit
         if self.locked:
             raise LockError(
@@ -238,28 +238,6 @@ class _Run:
             return find_commits(url, prefix, self.credentials, where)
         finally:
             shutil.rmtree(where.parent, ignore_errors=True)
-
-    def _warn_if_tag_moved(self, requirement: GitRequirement, entry: LockedPackage) -> None:
-        """A tag should never move; if a locked one has, say so (best effort, no failure)."""
-        url = requirement.url
-        if not url.ref or is_full_commit(url.ref):
-            return
-        try:
-            refs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
-        except GitDepsError as exc:
-            logger.debug("could not check whether %s moved: %s", url.ref, exc)
-            return
-        tag = refs.refs.get(f"refs/tags/{url.ref}")
-        if tag is not None and tag != entry.commit and f"refs/heads/{url.ref}" not in refs.refs:
-            logger.warning(
-                "%s: tag %s has moved since it was locked: it now points at %s, the lock has %s; "
-                "the locked commit is used (--upgrade-package %s takes the new one)",
-                requirement.requested_by,
-                url.ref,
-                tag[:12],
-                entry.commit[:12],
-                entry.name,
-            )
 
     def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
