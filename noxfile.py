@@ -1,8 +1,11 @@
-"""Development sessions: ``nox -s tests``, ``lint``, ``typing``, ``docs``, ``demo``."""
+"""Development sessions: ``nox -s tests``, ``lint``, ``typing``, ``docs``, ``demo``,
+``bench``, ``build``."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -75,3 +78,27 @@ def bench(session: nox.Session) -> None:
         *session.posargs,
         env={"GITDEPS_TEST_WHEELS": str(BACKEND_WHEELS)},
     )
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """The release artefacts: sdist and wheel in dist/, checked by twine, installed into a
+    fresh venv from the wheel and run there."""
+    session.install("build", "twine")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    artefacts = sorted(str(p) for p in dist.iterdir())
+    session.run("twine", "check", "--strict", *artefacts)
+    (wheel,) = dist.glob("*.whl")
+    with tempfile.TemporaryDirectory(prefix="gitdeps-release-") as temp:
+        venv = Path(temp) / "venv"
+        session.run("python", "-m", "venv", str(venv))
+        bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+        python = str(bindir / "python")
+        session.run(python, "-m", "pip", "install", "-q", str(wheel), external=True)
+        session.run(str(bindir / "gitdeps"), "--version", external=True)
+        session.run(str(bindir / "gitdeps"), "vendor", "--help", external=True, silent=True)
+        session.run(
+            python, "-c", "import gitdeps, sys; sys.exit(not gitdeps.vendor)", external=True
+        )

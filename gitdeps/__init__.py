@@ -20,7 +20,7 @@ from ._rewrite import rewrite
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AuthError",

@@ -206,6 +206,16 @@ def make_parser() -> argparse.ArgumentParser:
         "--no-cache", dest="use_cache", action="store_false",
         help="neither read nor write the cache of built wheels and build environments",
     )  # fmt: skip
+    v.add_argument(
+        "--remote-cache", metavar="URL",
+        help="a wheel cache shared by every machine: an Azure Blob container URL (default: "
+        "$GITDEPS_REMOTE_CACHE, else [cache] remote in gitdeps.toml; 'none' turns it off)",
+    )  # fmt: skip
+    v.add_argument(
+        "--remote-cache-read-only", action="store_true", default=None,
+        help="download from the remote cache, never upload (for untrusted builds such as "
+        "pull requests)",
+    )  # fmt: skip
 
     ch = commands.add_parser(
         "check",
@@ -485,6 +495,8 @@ def _vendor(args: argparse.Namespace) -> int:
         config=args.config,
         extras=args.extras,
         groups=args.groups,
+        remote_cache=args.remote_cache,
+        remote_cache_read_only=args.remote_cache_read_only,
     )
     _summary(result, quiet=args.quiet)
     return EXIT_OK
@@ -502,6 +514,12 @@ def _summary(result: VendorResult, *, quiet: bool) -> None:
     width = max((len(p.name) for p in result.packages), default=0)
     for package in result.packages:
         out.write(f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]}\n")
+    if result.remote_cache is not None:
+        remote = result.remote_cache
+        out.write(
+            f"remote cache: {remote.hits} downloaded, {remote.uploads} uploaded, "
+            f"{remote.misses} not there\n"
+        )
     out.write(f"install with: pip install -r {result.output_requirements}\n")
 
 

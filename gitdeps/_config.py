@@ -12,6 +12,14 @@ Only credential providers are configured here, per host::
     [hosts."github.com"]
     provider = "env"
     variable = "GITHUB_PAT"            # env: this variable, not GITDEPS_TOKEN_GITHUB_COM
+
+And the shared wheel cache on Azure Blob Storage::
+
+    [cache]
+    remote = "https://acct.blob.core.windows.net/gitdeps-wheels"
+    read-only = true                   # download, never upload (pull-request builds)
+    credential = "managed-identity"    # azure-identity, as for a host (default: default)
+    client-id = "00000000-..."
 """
 
 from __future__ import annotations
@@ -29,7 +37,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["PROVIDERS", "Config", "ConfigError", "HostConfig", "load_config"]
+__all__ = [
+    "PROVIDERS",
+    "Config",
+    "ConfigError",
+    "HostConfig",
+    "RemoteCacheConfig",
+    "load_config",
+]
 
 PROVIDERS = ("env", "azure-identity", "azure-cli", "msal", "git-credential", "netrc", "keyring")
 AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
@@ -53,9 +68,20 @@ class HostConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class RemoteCacheConfig:
+    """``[cache]``: a container URL (with an optional path prefix) and how to reach it."""
+
+    remote: str
+    read_only: bool = False
+    credential: str = "default"  # which azure-identity credential, when no key or SAS is set
+    client_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     hosts: Mapping[str, HostConfig] = dataclasses.field(default_factory=dict)
     source: str | None = None
+    cache: RemoteCacheConfig | None = None
 
     def for_host(self, host: str) -> HostConfig | None:
         return self.hosts.get(host.lower())
@@ -138,4 +164,30 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             scheme=scheme,
             variable=_variable(entry.get("variable"), label, provider),
         )
-    return Config(hosts=parsed, source=where)
+    return Config(hosts=parsed, source=where, cache=_cache(where, data.get("cache")))
+
+
+def _cache(where: str, table: object) -> RemoteCacheConfig | None:
+    if table is None:
+        return None
+    label = f"{where}: [cache]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{label} must be a table")
+    unknown = set(table) - {"remote", "read-only", "credential", "client-id"}
+    if unknown:
+        raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
+    remote = table.get("remote")
+    if not isinstance(remote, str) or not remote.strip():
+        raise ConfigError(f"{label}: remote must be the URL of a blob container")
+    read_only = table.get("read-only", False)
+    if not isinstance(read_only, bool):
+        raise ConfigError(f"{label}: read-only must be true or false")
+    credential = table.get("credential", "default")
+    if credential not in AZURE_CREDENTIALS:
+        raise ConfigError(
+            f"{label}: credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+        )
+    client_id = table.get("client-id")
+    if client_id is not None and not isinstance(client_id, str):
+        raise ConfigError(f"{label}: client-id must be a string")
+    return RemoteCacheConfig(remote.strip(), read_only, credential, client_id)

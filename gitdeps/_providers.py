@@ -40,32 +40,30 @@ logger = logging.getLogger("gitdeps")
 AZURE_DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 
 
+def azure_token_credential(kind: str, client_id: str | None) -> Any:
+    """The azure-identity credential that ``kind`` names (``credential =`` in gitdeps.toml)."""
+    import azure.identity as ai
+
+    if kind == "managed-identity":
+        return ai.ManagedIdentityCredential(client_id=client_id)
+    if kind == "workload-identity":
+        return ai.WorkloadIdentityCredential(client_id=client_id)
+    if kind == "azure-cli":
+        return ai.AzureCliCredential()
+    if kind == "environment":
+        return ai.EnvironmentCredential()
+    return ai.DefaultAzureCredential(
+        managed_identity_client_id=client_id, exclude_interactive_browser_credential=True
+    )
+
+
 def azure_identity(host: str, config: HostConfig | None) -> Credential:
     """An Entra ID token for Azure DevOps from azure-identity (managed identity & co)."""
-    import azure.identity as ai
     from azure.core.exceptions import ClientAuthenticationError
 
-    kind = config.credential if config else "default"
-    client_id = config.client_id if config else None
-    credential: (
-        ai.ManagedIdentityCredential
-        | ai.WorkloadIdentityCredential
-        | ai.AzureCliCredential
-        | ai.EnvironmentCredential
-        | ai.DefaultAzureCredential
+    credential = azure_token_credential(
+        config.credential if config else "default", config.client_id if config else None
     )
-    if kind == "managed-identity":
-        credential = ai.ManagedIdentityCredential(client_id=client_id)
-    elif kind == "workload-identity":
-        credential = ai.WorkloadIdentityCredential(client_id=client_id)
-    elif kind == "azure-cli":
-        credential = ai.AzureCliCredential()
-    elif kind == "environment":
-        credential = ai.EnvironmentCredential()
-    else:
-        credential = ai.DefaultAzureCredential(
-            managed_identity_client_id=client_id, exclude_interactive_browser_credential=True
-        )
     name = type(credential).__name__
     try:
         token = credential.get_token(AZURE_DEVOPS_SCOPE)

@@ -43,6 +43,7 @@ from ._once import Once
 from ._output import Pin, render_closure, render_requirements
 from ._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
 from ._public import Target, check_installable
+from ._remote import RemoteCache, RemoteStats, remote_settings
 from ._requirements import (
     GitRequirement,
     ParsedRequirements,
@@ -89,6 +90,7 @@ class VendorResult:
     output_requirements: Path
     lock: Path | None
     seconds: float
+    remote_cache: RemoteStats | None = None  # what the shared cache gave and took, if used
 
     @property
     def wheels(self) -> tuple[Path, ...]:
@@ -134,10 +136,12 @@ class _Run:
         upgrade_packages: frozenset[str],
         environments: BuildEnvironments | None,
         cache: Cache | None,
+        remote: RemoteCache | None,
         jobs: int,
     ) -> None:
         self.scratch = scratch
         self.cache = cache
+        self.remote = remote
         self.upgrade_packages = upgrade_packages
         self.credentials = credentials
         self.lock = lock
@@ -261,14 +265,30 @@ class _Run:
         if self.cache is None:
             return self._inspect(self._build_fresh(node, label, what)[0], what)
         key = self._wheel_key(node)
+        tags_now = self._tags_at(url, node.commit)
         with self.cache.locked(key):
-            wheel = self.cache.get_wheel(key, tags=self._tags_at(url, node.commit))
+            wheel = self.cache.get_wheel(key, tags=tags_now)
             if wheel is not None:
                 progress.info("%s: cached %s", label, wheel.name)
+            elif (wheel := self._from_remote(key, tags_now)) is not None:
+                progress.info("%s: from the remote cache %s", label, wheel.name)
             else:
                 built, tags = self._build_fresh(node, label, what)
                 wheel = self.cache.put_wheel(key, built, tags=tags)
+                if self.remote is not None:
+                    self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
         return self._inspect(wheel, what)
+
+    def _from_remote(self, key: str, tags: tuple[str, ...] | None) -> Path | None:
+        """The remote cache's wheel for ``key``, verified and kept in the local cache."""
+        if self.remote is None or self.cache is None:
+            return None
+        where = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
+        found = self.remote.get(key, tags=tags, into=where)
+        if found is None:
+            return None
+        wheel, built_with = found
+        return self.cache.put_wheel(key, wheel, tags=built_with)
 
     def rebuild(self, node: _Node) -> _Built:
         """``node`` built again from its commit, never from the cache (whose entry the new
@@ -425,12 +445,18 @@ def vendor(
     config_root: str | os.PathLike[str] | None = None,
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
+    remote_cache: str | None = None,
+    remote_cache_read_only: bool | None = None,
 ) -> VendorResult:
     """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
 
     Writes the wheels, ``output_requirements`` (installable with plain pip, no
     credentials, no git) and, unless ``locked``, the ``lock``. Raises a
     :class:`GitDepsError` and leaves every existing output as it was on failure.
+
+    ``remote_cache`` is the URL of an Azure Blob container shared by every machine
+    (else ``GITDEPS_REMOTE_CACHE``, else ``[cache] remote`` in gitdeps.toml); see
+    docs/remote-cache.md.
     """
     started = time.monotonic()
     build_timeout()  # invalid limits are refused before any work
@@ -462,6 +488,7 @@ def vendor(
         Path(config) if config is not None else None,
         root=Path(config_root) if config_root is not None else None,
     )
+    remote = remote_settings(settings.cache, url=remote_cache, read_only=remote_cache_read_only)
     _check_outputs(wheelhouse_path, output_path, lock_path)
     parsed = parse_requirement_files(sources, extras=extras, groups=groups)
     previous = read_lock(lock_path) if lock_path is not None else None
@@ -481,6 +508,9 @@ def vendor(
         cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
         if cache is not None:
             held.enter_context(cache.in_use())
+        shared = RemoteCache(remote) if remote is not None and cache is not None else None
+        if shared is not None:
+            held.callback(shared.close)
         environments = (
             BuildEnvironments(
                 scratch / "envs",
@@ -500,6 +530,7 @@ def vendor(
             upgrade_packages=frozenset(canonicalize_name(n) for n in upgrade_packages),
             environments=environments,
             cache=cache,
+            remote=shared,
             jobs=jobs,
         )
         top_nodes = run.run(parsed.git)
@@ -685,6 +716,7 @@ def _write_outputs(
             output_requirements=output,
             lock=lock_path,
             seconds=time.monotonic() - started,
+            remote_cache=run.remote.stats if run.remote is not None else None,
         )
 
 

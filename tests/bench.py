@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support import backends
+from tests.support.azurite import KEY, Azurite
 from tests.support.gitserver import GitServer, git, make_repo
 from tests.support.index import serve_index
 from tests.support.projects import project
@@ -127,6 +128,10 @@ def main() -> int:
     parser.add_argument("--mbit", type=float, default=0, help="link bandwidth (shaped)")
     parser.add_argument("--https", action="store_true", help="git over TLS from a test CA")
     parser.add_argument("--commits", type=int, default=12, help="history per repository")
+    parser.add_argument(
+        "--remote-cache", action="store_true",
+        help="also gitdeps on a fresh agent with a warm remote cache (Azurite)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     uv = shutil.which("uv")
@@ -187,6 +192,7 @@ def main() -> int:
                     {"UV_CACHE_DIR": str(root / "cache-uv")},
                 )  # fmt: skip
             results: dict[str, dict[str, dict[str, float]]] = {}
+            azurite = _start_azurite(root) if args.remote_cache else None
             for tool, (command, requirements, extra) in tools.items():
                 work = root / "runs" / tool.split()[0]
                 work.mkdir(parents=True)
@@ -207,8 +213,12 @@ def main() -> int:
                         [*command, "--locked"], cwd=work, env=env, server=server
                     )
                     server.hook = None
+                    if azurite is not None:
+                        _remote_runs(runs, command, work, env, server, azurite, root)
                 results[tool] = runs
 
+    if azurite is not None:
+        azurite.stop()
     link = "loopback"
     if args.delay_ms or args.mbit:
         link = f"shaped link ({args.delay_ms:g} ms per request, {args.mbit or 'unlimited'} Mbit/s)"
@@ -219,6 +229,37 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _start_azurite(root: Path) -> Azurite:
+    return Azurite(root / "azurite").start()
+
+
+def _remote_runs(
+    runs: dict[str, dict[str, float]],
+    command: list[str],
+    work: Path,
+    env: dict[str, str],
+    server: GitServer,
+    azurite: Azurite,
+    root: Path,
+) -> None:
+    """A first agent fills the remote cache; fresh agents (empty local caches) use it."""
+    from azure.storage.blob import ContainerClient
+
+    ContainerClient.from_connection_string(azurite.connection_string, "bench").create_container()
+    remote = {
+        "GITDEPS_REMOTE_CACHE": azurite.container_url("bench"),
+        "AZURE_STORAGE_KEY": KEY,
+    }
+    for run, agent in (("fill", "agent-1"), ("remote", "agent-2"), ("remote locked", "agent-3")):
+        shutil.rmtree(work / "out", ignore_errors=True)
+        if run != "remote locked":  # a fresh agent without a lock: refs are resolved
+            (work / "gitdeps.lock").unlink(missing_ok=True)
+        agent_env = {**env, **remote, "GITDEPS_CACHE_DIR": str(root / f"cache-{agent}")}
+        extra = ["--locked"] if run == "remote locked" else []
+        print(f"gitdeps: {run} ({agent}, empty local cache) ...", flush=True)
+        runs[run] = measure([*command, *extra], cwd=work, env=agent_env, server=server)
 
 
 def _tls(root: Path) -> tuple[ssl.SSLContext, dict[str, str]]:
@@ -251,6 +292,11 @@ def report(results: dict[str, dict[str, dict[str, float]]], packages: int, link:
             f"{warm['requests']:>10.0f}{locked_requests:>11}"
         )
     ours = results["gitdeps"]
+    if "remote" in ours:
+        print("\ngitdeps on fresh agents (empty local cache) sharing an Azurite remote cache:")
+        for run in ("fill", "remote", "remote locked"):
+            data = ours[run]
+            print(f"  {run:<15}{data['seconds']:>7.2f} s  {data['requests']:>4.0f} git requests")
     print()
     for tool, runs in results.items():
         if tool == "gitdeps":

@@ -72,3 +72,11 @@ def test_relative_links_in_the_docs_resolve() -> None:
             if not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)} -> {target}")
     assert broken == []
+
+
+def test_the_install_commands_name_this_version_with_its_hashes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert f'echo "gitdeps=={gitdeps.__version__}" | uv pip compile - --generate-hashes' in readme
+    assert "pip install --require-hashes -r build-tools.txt" in readme
+    changelog = (ROOT / "docs" / "changelog.md").read_text()
+    assert f"## {gitdeps.__version__}\n" in changelog
