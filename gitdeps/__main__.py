@@ -15,6 +15,7 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from ._authcheck import check_auth
@@ -102,10 +103,30 @@ def make_parser() -> argparse.ArgumentParser:
     verbosity.add_argument(
         "-q", "--quiet", action="store_true", help="show only warnings and errors"
     )
+    # -v and -q after the command too (`gitdeps vendor -q ...`), as users type them.
+    common = argparse.ArgumentParser(add_help=False)
+    again = common.add_mutually_exclusive_group()
+    again.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show more (also before the command)",
+    )
+    again.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show only warnings and errors (also before the command)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    v = commands.add_parser(
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], **kwargs)
+
+    v = command(
         "vendor",
         help="build the git requirements into a wheelhouse, rewrite requirements, write a lock",
         description=(
@@ -115,7 +136,7 @@ def make_parser() -> argparse.ArgumentParser:
         ),
     )
     v.add_argument(
-        "-r", "--requirement", dest="requirements", action="append", default=[],
+        "-r", "--requirement", "--requirements", dest="requirements", action="append", default=[],
         metavar="FILE",
         help="a requirements file or a pyproject.toml (repeatable); -r/-c includes inside "
         "a requirements file are followed",
@@ -217,7 +238,7 @@ def make_parser() -> argparse.ArgumentParser:
         "pull requests)",
     )  # fmt: skip
 
-    ch = commands.add_parser(
+    ch = command(
         "check",
         help="is the lock up to date? which locked branches have new commits, which tags moved",
         description="Asks each locked repository what its refs name now (one ls-remote each; "
@@ -229,7 +250,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="the lock to check (default: gitdeps.lock beside the first -r file, else ./)",
     )  # fmt: skip
     ch.add_argument(
-        "-r", "--requirement", dest="requirements", action="append", default=[],
+        "-r", "--requirement", "--requirements", dest="requirements", action="append", default=[],
         metavar="FILE",
         help="also report this file's git requirements that the lock does not cover "
         "(repeatable)",
@@ -237,7 +258,7 @@ def make_parser() -> argparse.ArgumentParser:
     ch.add_argument("--json", action="store_true", help="print the report as JSON")
     _config_option(ch)
 
-    p = commands.add_parser(
+    p = command(
         "prebuild",
         help="the pre-build hook: vendor the app's requirements.txt in place (Oryx)",
         description="Run in the app root, e.g. as Oryx's PRE_BUILD_COMMAND on Azure Functions "
@@ -250,7 +271,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--app-dir", type=Path, default=Path(), metavar="DIR", help="the app root (default: .)"
     )
     p.add_argument(
-        "-r", "--requirement", dest="requirements", metavar="FILE",
+        "-r", "--requirement", "--requirements", dest="requirements", metavar="FILE",
         help="the requirements file, relative to the app root (default: "
         "$CUSTOM_REQUIREMENTSTXT_PATH, else requirements.txt)",
     )  # fmt: skip
@@ -261,7 +282,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", dest="use_cache", action="store_false", help="bypass the cache")
     _config_option(p)
 
-    a = commands.add_parser(
+    a = command(
         "auth",
         help="check the credentials for every git host in the requirements",
         description="For each git host in the requirements: which provider answers, when its "
@@ -270,12 +291,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("action", choices=("check",), help="check: ask each host once")
     a.add_argument(
-        "-r", "--requirement", dest="requirements", action="append", metavar="FILE",
-        help="a requirements file (repeatable; default: requirements.txt)",
+        "-r", "--requirement", "--requirements", dest="requirements", action="append",
+        metavar="FILE", help="a requirements file (repeatable; default: requirements.txt)",
     )  # fmt: skip
     _config_option(a)
 
-    w = commands.add_parser(
+    w = command(
         "rewrite",
         help="copy requirements with each git URL carrying its host's token (for pip to clone)",
         description="For flows where pip itself must clone: writes OUT with a token in each git "
@@ -283,15 +304,15 @@ def make_parser() -> argparse.ArgumentParser:
         "`gitdeps vendor`, which gives the target wheels and no token at all.",
     )
     w.add_argument(
-        "-r", "--requirement", dest="requirements", action="append", required=True,
-        metavar="FILE", help="a requirements file (repeatable)",
+        "-r", "--requirement", "--requirements", dest="requirements", action="append",
+        required=True, metavar="FILE", help="a requirements file (repeatable)",
     )  # fmt: skip
     w.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="the file to write"
     )
     _config_option(w)
 
-    li = commands.add_parser(
+    li = command(
         "login",
         help="sign in to Azure DevOps once on this machine (device code); later runs are silent",
         description="Signs in with Microsoft Entra ID through msal's device-code flow: open the "
@@ -301,10 +322,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     li.add_argument("host", nargs="?", default="dev.azure.com", help="default: dev.azure.com")
     _config_option(li)
-    lo = commands.add_parser("logout", help="forget the accounts gitdeps login signed in")
+    lo = command("logout", help="forget the accounts gitdeps login signed in")
     _config_option(lo)
 
-    pub = commands.add_parser(
+    pub = command(
         "publish",
         help="upload vendored wheels to a package index or Azure Artifacts feed",
         description="Uploads wheels (by default every wheel of the wheelhouse) with twine's "
@@ -318,7 +339,7 @@ def make_parser() -> argparse.ArgumentParser:
     pub.add_argument("--skip-existing", action="store_true", help="a wheel already there is fine")
     _config_option(pub)
 
-    c = commands.add_parser(
+    c = command(
         "cache",
         help="show or empty the cache of built wheels and build environments",
         description="The cache keeps built wheels by commit and build environments by "

@@ -10,6 +10,7 @@ never see a git credential.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -18,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ._cache import Cache
@@ -125,6 +127,34 @@ def pip_index_options() -> list[str]:
     return options
 
 
+_URL_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
+
+
+@contextlib.contextmanager
+def options_in_a_file(options: Sequence[str]) -> Iterator[list[str]]:
+    """``options`` for an installer's command line, with those that carry a URL (which
+    may hold an index password) moved into a private requirements file that pip and uv
+    both read: a password never reaches a child's argv. The file is removed after."""
+    in_file: list[str] = []
+    on_line: list[str] = []
+    words = iter(options)
+    for word in words:
+        if word in _URL_OPTIONS:
+            in_file.append(f"{word} {next(words, '')}")
+        else:
+            on_line.append(word)
+    if not in_file:
+        yield on_line
+        return
+    handle, name = tempfile.mkstemp(prefix="gitdeps-index-", suffix=".txt")  # owner-only
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("\n".join(in_file) + "\n")
+        yield ["-r", name, *on_line]
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
 def _uv_options(options: Sequence[str]) -> list[str]:
     """pip's spelling to uv's: ``--trusted-host`` is ``--allow-insecure-host`` there."""
     return ["--allow-insecure-host" if o == "--trusted-host" else o for o in options]
@@ -210,13 +240,15 @@ class BuildEnvironments:
         if self._uv is not None:
             env = uv_environment(env)
             env["VIRTUAL_ENV"] = str(path)
-            options = _uv_options([*pip_index_options(), *self._index_options])
-            command = [self._uv, "pip", "install", "--python", str(python), "--quiet", *options]
+            options = [*pip_index_options(), *self._index_options]
+            command = [self._uv, "pip", "install", "--python", str(python), "--quiet"]
         else:
             prefix = [sys.executable, "-m", "pip", "--python", str(python)]
             command = [*(prefix if self._outer_pip else [str(python), "-Im", "pip"]), "install"]
             command += ["--no-warn-script-location", "--no-compile", "--disable-pip-version-check"]
-            command += self._index_options
-        command += ["-r", str(requirements_file)]
-        run(command, env=env)
+            options = list(self._index_options)
+        with options_in_a_file(options) as words:
+            if self._uv is not None:
+                words = _uv_options(words)
+            run([*command, *words, "-r", str(requirements_file)], env=env)
         return python

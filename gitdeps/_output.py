@@ -96,20 +96,23 @@ def render_requirements(
     hashes = parsed.uses_hashes
     lines = [*_header(output, sources), f"--find-links {relative(wheelhouse.resolve(), base)}"]
     listed: set[str] = set()
+    written: set[str] = set()
     for entry in parsed.entries:
         if not isinstance(entry, GitRequirement):
             lines.append(other_line(entry, base))
-        else:
-            pin = pins[entry]
-            key = canonicalize_name(pin.name)
-            if key in listed:
-                continue
-            listed.add(key)
-            text = _requirement_text(pin.name, entry.extras, pin.version, entry.marker)
-            if hashes:
-                text += f" --hash=sha256:{pin.sha256}"
-            note = " (was -e, vendored as a normal wheel)" if entry.editable else ""
-            lines.append(f"{text}  # {pin.source} @ {pin.commit[:12]}{note}")
+            continue
+        # Every line keeps its own extras and marker (one line per platform, or an extra
+        # added in another -r file); only a line that says the same thing again is dropped.
+        pin = pins[entry]
+        listed.add(canonicalize_name(pin.name))
+        text = _requirement_text(pin.name, entry.extras, pin.version, entry.marker)
+        if text in written:
+            continue
+        written.add(text)
+        if hashes:
+            text += f" --hash=sha256:{pin.sha256}"
+        note = " (was -e, vendored as a normal wheel)" if entry.editable else ""
+        lines.append(f"{text}  # {pin.source} @ {pin.commit[:12]}{note}")
     transitive = [pin for pin in transitive if canonicalize_name(pin.name) not in listed]
     if transitive and hashes:
         # --require-hashes wants every package listed, dependencies included.
@@ -118,6 +121,12 @@ def render_requirements(
             marker = _join_markers(pin.markers)
             text = _requirement_text(pin.name, (), pin.version, marker)
             lines.append(f"{text} --hash=sha256:{pin.sha256}  # {pin.source} @ {pin.commit[:12]}")
+    vendored = listed | {canonicalize_name(pin.name) for pin in transitive}
+    if parsed.no_binary and vendored:
+        # --no-binary (a vendored name, or :all:) would refuse the vendored wheels: a later
+        # --only-binary for exactly those names wins over it (pip's format control).
+        lines.append("# the vendored packages install from their wheels, whatever --no-binary says")
+        lines.append(f"--only-binary {','.join(sorted(vendored))}")
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import parse_wheel_filename
 
+from ._buildenv import options_in_a_file
 from ._errors import BuildError, GitDepsError
 
 if TYPE_CHECKING:
@@ -105,13 +106,14 @@ def download_closure(
             "--include-public resolves the public dependencies with pip, and pip is not "
             "installed beside gitdeps; install it (python -m ensurepip) and run again"
         )
-    command = [
-        sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
-        "--only-binary=:all:", "--dest", str(dest), *index_options, *target.pip_options(),
-        "-r", str(requirements),
-    ]  # fmt: skip
     try:
-        run(command, env=clean_environ(installer=True))
+        with options_in_a_file(index_options) as options:
+            command = [
+                sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+                "--no-input", "--only-binary=:all:", "--dest", str(dest), *options,
+                *target.pip_options(), "-r", str(requirements),
+            ]  # fmt: skip
+            run(command, env=clean_environ(installer=True))
     except ProcessFailed as exc:
         raise GitDepsError(
             f"pip could not resolve the public dependencies for {target.describe()} (wheels "

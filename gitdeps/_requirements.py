@@ -11,13 +11,15 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import locale
+import optparse
 import os
 import re
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Union
+from typing import NoReturn, Union
+from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -39,30 +41,81 @@ __all__ = [
 
 # Deeper is a generated chain or a mistake, and would exhaust Python's stack.
 _MAX_INCLUDE_DEPTH = 64
+_URL_WORDS = re.compile(r"[\s'\"=]+")  # what separates a URL from the words around it
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 _OTHER_VCS = ("hg+", "svn+", "bzr+")
 # Options whose value is a local path that pip resolves against the requirement
 # file: rebased when the output file lives elsewhere.
-_PATH_OPTIONS = {
-    "-c": "-c",
-    "--constraint": "-c",
-    "-f": "--find-links",
-    "--find-links": "--find-links",
-}
+_PATH_OPTIONS = {"-c": "-c", "--find-links": "--find-links"}
 # Options pip passes on to the installs of isolated build environments.
-_INDEX_OPTIONS = {
-    "-i": "--index-url",
-    "--index-url": "--index-url",
-    "--extra-index-url": "--extra-index-url",
-    "--no-index": "--no-index",
-    "--trusted-host": "--trusted-host",
-}
-_KNOWN_OPTIONS = {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable",
-    "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links",
-    "--pre", "--trusted-host", "--prefer-binary", "--require-hashes", "--only-binary",
-    "--no-binary", "--use-feature", "--config-settings", "--global-option", "--hash",
-}  # fmt: skip
+_INDEX_OPTIONS = ("--index-url", "--extra-index-url", "--no-index", "--trusted-host")
+# The options pip 26 takes in a requirements file (pip's req_file.SUPPORTED_OPTIONS and
+# SUPPORTED_OPTIONS_REQ), by every name pip gives them, each to one canonical spelling;
+# True when it takes a value. Parsed with optparse, as pip parses them, so every spelling
+# pip accepts is accepted: ``-rFILE``, ``-iURL``, ``--index-url=URL``, and unique
+# abbreviations such as ``--index`` or ``--extra``.
+_PIP_OPTIONS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
+    (("-i", "--index-url", "--pypi-url"), "--index-url", True),
+    (("--extra-index-url",), "--extra-index-url", True),
+    (("--no-index",), "--no-index", False),
+    (("-c", "--constraint"), "-c", True),
+    (("-r", "--requirement"), "-r", True),
+    (("-e", "--editable"), "-e", True),
+    (("-f", "--find-links"), "--find-links", True),
+    (("--no-binary",), "--no-binary", True),
+    (("--only-binary",), "--only-binary", True),
+    (("--prefer-binary",), "--prefer-binary", False),
+    (("--require-hashes",), "--require-hashes", False),
+    (("--no-require-hashes",), "--no-require-hashes", False),
+    (("--pre",), "--pre", False),
+    (("--all-releases",), "--all-releases", True),
+    (("--only-final",), "--only-final", True),
+    (("--trusted-host",), "--trusted-host", True),
+    (("--use-feature",), "--use-feature", True),
+    (("--hash",), "--hash", True),
+    (("-C", "--config-settings"), "--config-settings", True),
+)
+
+
+_Opt = tuple[str, "str | None"]  # one option of a line: canonical name, value
+
+
+class _OptionError(Exception):
+    pass
+
+
+def _option_parser(found: list[tuple[str, str | None]]) -> optparse.OptionParser:
+    def record(
+        option: optparse.Option, flag: str, value: str | None, parser: optparse.OptionParser
+    ) -> None:
+        found.append((str(option.dest), value))
+
+    parser = optparse.OptionParser(add_help_option=False)
+    for names, canonical, takes_value in _PIP_OPTIONS:
+        parser.add_option(
+            optparse.Option(
+                *names,
+                dest=canonical,
+                action="callback",
+                callback=record,
+                type="string" if takes_value else None,
+            )
+        )
+
+    def refuse(status: int = 2, msg: str | None = None) -> NoReturn:
+        raise _OptionError((msg or "invalid option").strip().removeprefix("error: "))
+
+    parser.exit = refuse  # type: ignore[method-assign]
+    parser.error = lambda msg: refuse(2, msg)  # type: ignore[method-assign]
+    return parser
+
+
+def pip_options(words: Sequence[str]) -> list[tuple[str, str | None]]:
+    """The options among ``words`` as pip reads them, in order: (canonical name, value).
+    Words that are no option (a lone ``-``) are ignored, as pip ignores them."""
+    found: list[tuple[str, str | None]] = []
+    _option_parser(found).parse_args(list(words))
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +199,7 @@ class ParsedRequirements:
     credentials: tuple[EmbeddedCredential, ...]
     index_options: tuple[str, ...]  # for installs into build environments
     uses_hashes: bool
+    no_binary: bool = False  # a --no-binary option appears
 
     @property
     def git(self) -> tuple[GitRequirement, ...]:
@@ -172,6 +226,7 @@ def parse_requirement_files(
         entries=tuple(parser.entries),
         credentials=tuple(parser.credentials),
         index_options=tuple(parser.index_options),
+        no_binary=parser.no_binary,
         uses_hashes=parser.uses_hashes,
     )
 
@@ -292,6 +347,7 @@ class _Parser:
         self.credentials: list[EmbeddedCredential] = []
         self.index_options: list[str] = []
         self.uses_hashes = False
+        self.no_binary = False
         self._stack: list[Path] = []
 
     def read(self, path: Path, included_from: Location | None) -> None:
@@ -340,19 +396,20 @@ class _Parser:
         if line.startswith("-"):
             self._option_line(location, base, raw, line)
             return
-        requirement, options = _split_args_options(line)
-        tokens = _split(options, location, raw)
-        self.uses_hashes |= any(t.startswith("--hash") for t in tokens)
+        requirement, words = _split_args_options(line)
+        options = self._options(_split(words, location, raw), location, raw)
+        self.uses_hashes |= any(name == "--hash" for name, _ in options)
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
+            self._check_no_password(location, raw)
             self.entries.append(PassThrough(raw, location))
             return
-        self._add_git(entry, tokens, location)
+        self._add_git(entry, options, location)
 
     def _add_git(
         self,
         entry: tuple[GitRequirement, EmbeddedCredential | None],
-        options: Sequence[str],
+        options: Sequence[_Opt],
         location: Location,
     ) -> None:
         requirement, credential = entry
@@ -363,35 +420,71 @@ class _Parser:
             requirement = dataclasses.replace(requirement, config_settings=settings)
         self.entries.append(requirement)
 
-    def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
-        tokens = _split(line, location, raw)
-        option, _, value = tokens[0].partition("=")
-        rest = tokens[1:]
-        if not value and rest and option in _KNOWN_OPTIONS and not option.startswith("--no-"):
-            value, rest = rest[0], rest[1:]
-        if option not in _KNOWN_OPTIONS:
+    def _options(self, words: Sequence[str], location: Location, raw: str) -> list[_Opt]:
+        try:
+            return pip_options(words)
+        except _OptionError as exc:
             raise RequirementError(
-                f"{location}: unknown option {option!r}; pip would refuse it too", detail=raw
-            )
-        if option in ("-r", "--requirement"):
-            self._include(location, base, value)
-        elif option in ("-e", "--editable"):
-            entry = _requirement(value, location, editable=True)
-            if entry is None:
+                f"{location}: {exc}; pip refuses this line too (pip 26's requirement-file "
+                "options: -r -c -e -i --extra-index-url --no-index -f --no-binary "
+                "--only-binary --prefer-binary --require-hashes --no-require-hashes --pre "
+                "--all-releases --only-final --trusted-host --use-feature, and --hash and "
+                "-C on a requirement)",
+                detail=raw,
+            ) from None
+
+    def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
+        options = self._options(_split(line, location, raw), location, raw)
+        editable = any(name == "-e" for name, _ in options)
+        for name, _value in options:
+            if name == "--hash" or (name == "--config-settings" and not editable):
                 raise RequirementError(
-                    f"{location}: editable requirement {value!r} is not a git URL; gitdeps "
-                    "vendors only git requirements, and a deploy target cannot install a "
-                    "local editable: install it as a normal requirement"
+                    f"{location}: {name} belongs on a requirement's line, after it; pip "
+                    "refuses it on a line of its own",
+                    detail=raw,
                 )
-            self._add_git(entry, rest, location)
-        elif option in _PATH_OPTIONS:
-            self._path_option(location, base, raw, _PATH_OPTIONS[option], value)
-        else:
-            if option == "--require-hashes":
-                self.uses_hashes = True
-            if option in _INDEX_OPTIONS:
-                self.index_options.extend([_INDEX_OPTIONS[option], *([value] if value else [])])
+        passed = False
+        for index, (name, value) in enumerate(options):
+            if name == "-r":
+                self._include(location, base, value or "")
+            elif name == "-e":
+                entry = _requirement(value or "", location, editable=True)
+                if entry is None:
+                    raise RequirementError(
+                        f"{location}: editable requirement {value!r} is not a git URL; gitdeps "
+                        "vendors only git requirements, and a deploy target cannot install a "
+                        "local editable: install it as a normal requirement"
+                    )
+                self._add_git(entry, options[index + 1 :], location)
+                return
+            elif name in _PATH_OPTIONS:
+                self._path_option(location, base, raw, _PATH_OPTIONS[name], value or "")
+            else:
+                self.uses_hashes |= name == "--require-hashes"
+                self.no_binary |= name == "--no-binary"
+                if name in _INDEX_OPTIONS:
+                    self.index_options.extend([name, *([value] if value is not None else [])])
+                passed = True
+        if passed:
+            self._check_no_password(location, raw)
             self.entries.append(PassThrough(raw, location))
+
+    @staticmethod
+    def _check_no_password(location: Location, raw: str) -> None:
+        """A password in an index URL or a URL requirement that passes through to the
+        output may come from ``${VAR}`` (kept as written), never in clear: the output
+        file goes to the deploy target."""
+        for word in _URL_WORDS.split(raw):
+            parts = urlsplit(word) if "://" in word and "@" in word else None
+            if parts is None or not parts.password:
+                continue
+            if not _ENV_VAR.fullmatch(parts.password):
+                raise RequirementError(
+                    f"{location}: a URL carries a password in clear; put the password in an "
+                    "environment variable and write ${VARIABLE} in its place in the URL (pip "
+                    "expands it; gitdeps keeps the variable in the output), or use keyring or "
+                    ".netrc for the index"
+                )
 
     def _include(self, location: Location, base: Path, value: str) -> None:
         if not value:
@@ -430,18 +523,11 @@ class _Parser:
             self.entries.append(PathOption(option, path.resolve(), location))
 
 
-def _config_settings(options: Sequence[str], location: Location) -> tuple[tuple[str, str], ...]:
+def _config_settings(options: Sequence[_Opt], location: Location) -> tuple[tuple[str, str], ...]:
     """The ``--config-settings KEY=VALUE`` (or ``-C``) pairs among a git line's options."""
     settings: list[tuple[str, str]] = []
-    tokens = iter(options)
-    for token in tokens:
-        if token in ("--config-settings", "-C"):
-            value = next(tokens, "")
-        elif token.startswith("--config-settings="):
-            value = token.partition("=")[2]
-        elif token.startswith("-C"):
-            value = token[2:]
-        else:
+    for name, value in options:
+        if name != "--config-settings" or value is None:
             continue
         key, sep, setting = value.partition("=")
         if not sep or not key:
@@ -482,8 +568,13 @@ def _requirement(
     )
     if looks_like_path or "://" in text.split("@", 1)[0]:
         return None  # a local path or archive URL: pip's business, passed through
+    # pip splits the marker off at the first ';' of a line that does not start with a
+    # URL, with or without whitespace around it: `name @ git+URL@v1;marker` is a marker.
+    text, sep, marker_text = text.partition(";")
+    if sep and marker_text.strip():
+        _check_marker(marker_text.strip(), location, text)
     try:
-        req = Requirement(text)
+        req = Requirement(text + (f" ; {marker_text.strip()}" if marker_text.strip() else ""))
     except InvalidRequirement as exc:
         reason, _, caret = str(exc).partition("\n")
         raise RequirementError(

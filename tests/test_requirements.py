@@ -109,7 +109,7 @@ def test_includes_are_relative_to_the_including_file(tmp_path: Path) -> None:
         ("acme @ git+https://github.com/o/acme.git@", "empty ref"),
         ("git+https://github.com/o/a.git#egg=a&subdirectory=../up", "points outside"),
         ("acme >= 1 <<", "invalid requirement"),
-        ("--frobnicate", "unknown option"),
+        ("--frobnicate", "no such option: --frobnicate; pip refuses this line too"),
         ("-r missing.txt", "requirements file not found"),
         ("-c missing.txt", "constraints file not found"),
     ],
