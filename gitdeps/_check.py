@@ -16,7 +16,7 @@ from pathlib import Path
 from ._auth import Credentials
 from ._config import load_config
 from ._errors import GitDepsError, LockError
-from ._git import RemoteRefs, is_full_commit, list_refs, resolve_ref
+from ._git import RemoteRefs, is_full_commit, list_refs, listing_key, resolve_ref
 from ._giturl import GitURL, parse_git_url
 from ._lock import LockedPackage, read_lock
 from ._requirements import parse_requirement_files
@@ -118,20 +118,21 @@ def check(
         for r in parsed.git
         if previous.find(r.url.repo, r.url.ref, r.url.subdirectory) is None
     ]
-    asked = [p for p in previous.packages if not _names_its_commit(p)]
-    repositories = {p.url: _git_url(p) for p in asked}
+    asked = {p: _git_url(p) for p in previous.packages if not _names_its_commit(p)}
+    listings = {listing_key(url): url for url in asked.values()}
     with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps-check") as pool:
         listed = dict(
             zip(
-                repositories,
-                pool.map(lambda url: list_refs(url, credentials), repositories.values()),
+                listings,
+                pool.map(lambda url: list_refs(url, credentials), listings.values()),
                 strict=True,
             )
         )
     states = []
     for package in previous.packages:
-        if package in asked:
-            states.append(_state(package, repositories[package.url], listed[package.url]))
+        url = asked.get(package)
+        if url is not None:
+            states.append(_state(package, url, listed[listing_key(url)]))
         else:
             states.append(_pinned(package))
     return CheckReport(lock_path, (*states, *unlocked))
@@ -178,7 +179,8 @@ def _names_its_commit(package: LockedPackage) -> bool:
 
 def _git_url(package: LockedPackage) -> GitURL:
     try:
-        url, _credential = parse_git_url("git+" + package.url)
+        revision = f"@{package.requested_revision}" if package.requested_revision else ""
+        url, _credential = parse_git_url(f"git+{package.url}{revision}")
     except GitDepsError as exc:
         raise LockError(f"lock entry {package.name}: {exc}") from exc
     return url

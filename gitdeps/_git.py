@@ -48,6 +48,7 @@ __all__ = [
     "fetch_history",
     "find_commits",
     "http_pool",
+    "listing_key",
     "is_full_commit",
     "list_refs",
     "resolve_ref",
@@ -447,13 +448,27 @@ def _reason(text: str) -> str:
     return text.splitlines()[0][:200] if text else "no answer"
 
 
+def listing_key(url: GitURL) -> tuple[str, str]:
+    """What one listing of ``url``'s refs covers: the repository, plus a full ref name
+    outside branches and tags (``refs/pull/1/head``) when one is asked for."""
+    ref = url.ref or ""
+    extra = ref.startswith("refs/") and not ref.startswith(("refs/heads/", "refs/tags/"))
+    return url.repo, ref if extra else ""
+
+
 def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
-    """One ``ls-remote``."""
+    """One ``ls-remote`` of HEAD, the branches and the tags (and the ref ``url`` names,
+    if it is a full name elsewhere), as ``git fetch`` asks: a host's pull-request and
+    review refs, often most of a large advertisement, are not sent."""
+    prefixes = [b"HEAD", b"refs/heads/", b"refs/tags/"]
+    extra = listing_key(url)[1]
+    if extra:
+        prefixes.append(extra.encode("utf-8"))
 
     def ls_remote(credential: Credential | None) -> Any:
         client, path = _client(url, credential)
         with _bounded(client, url, "listing the refs of"):
-            return client.get_refs(path)
+            return client.get_refs(path, ref_prefix=prefixes)
 
     result = _run(url, credentials, "list refs of", ls_remote)
     refs: dict[str, str] = {}

@@ -35,7 +35,7 @@ from ._cache import Cache, default_cache_dir
 from ._config import load_config
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import write_whole
-from ._git import RemoteRefs, is_full_commit, list_refs, resolve_ref
+from ._git import RemoteRefs, is_full_commit, list_refs, listing_key, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._network import limits
@@ -230,7 +230,9 @@ class _Run:
             )
         if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
-        refs: RemoteRefs = self._refs.get(url.repo, lambda: list_refs(url, self.credentials))
+        refs: RemoteRefs = self._refs.get(
+            listing_key(url), lambda: list_refs(url, self.credentials)
+        )
         return resolve_ref(url, url.ref, refs, search=lambda prefix: self._search(url, prefix))
 
     def _search(self, url: GitURL, prefix: str) -> list[str]:
@@ -335,7 +337,7 @@ class _Run:
 
     def _tags_at(self, url: GitURL, commit: str) -> tuple[str, ...] | None:
         """The tags at ``commit`` if this run has listed the repository's refs."""
-        refs = self._refs.peek(url.repo)
+        refs = self._refs.peek(listing_key(url))
         return refs.tags_at(commit) if isinstance(refs, RemoteRefs) else None
 
     def _build_fresh(self, node: _Node, label: str, what: str) -> tuple[Path, tuple[str, ...]]:

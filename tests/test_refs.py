@@ -67,3 +67,27 @@ def test_vendor_a_short_hash_that_is_no_tip(forge: Forge, tmp_path: Path, canary
         in ran.stderr
     )
     assert "Traceback" not in ran.output
+
+
+def test_the_listing_leaves_out_review_refs_unless_one_is_asked_for(
+    forge: Forge, canary: str
+) -> None:
+    """As `git fetch` asks (ref-prefix HEAD, refs/heads/, refs/tags/): a host's thousands
+    of pull-request refs are not sent, but a requirement naming one still resolves."""
+    from tests.support.gitserver import git
+
+    main = forge.push("o/lib.git", project("lib", "1.0"), tag="v1")
+    review = forge.push("o/lib.git", project("lib", "1.1"), branch="topic")
+    bare = forge.root / "o/lib.git"
+    for number in range(1, 40):
+        git(bare, "update-ref", f"refs/pull/{number}/head", review)
+    credentials = Credentials(environ={"GITDEPS_TOKEN_127_0_0_1": canary})
+    url, _ = parse_git_url(forge.url("o/lib.git", "v1"))
+    refs = list_refs(url, credentials)
+    assert refs.refs["refs/tags/v1"] == main
+    assert not any(name.startswith("refs/pull/") for name in refs.refs)
+
+    asked, _ = parse_git_url(forge.url("o/lib.git", "refs/pull/7/head"))
+    listed = list_refs(asked, credentials)
+    assert resolve_ref(asked, asked.ref, listed) == review
+    assert [n for n in listed.refs if n.startswith("refs/pull/")] == ["refs/pull/7/head"]
