@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ._secret import Secret
 
@@ -206,15 +206,20 @@ def _parse_scp(raw: str) -> tuple[GitURL, EmbeddedCredential | None]:
     return url, None
 
 
+_EGG = re.compile(r"[#&]egg=([^&]*)")
+_SUBDIRECTORY = re.compile(r"[#&]subdirectory=([^&]*)")
+
+
 def _fragment(fragment: str) -> tuple[str | None, str | None]:
-    """(egg, subdirectory) from a URL fragment, the first of each winning as in pip."""
-    egg = subdirectory = None
-    for key, value in parse_qsl(fragment, keep_blank_values=True):
-        if key == "egg" and egg is None:
-            egg = value
-        elif key == "subdirectory" and subdirectory is None:
-            subdirectory = _clean_subdirectory(value)
-    return egg, subdirectory
+    """(egg, subdirectory) from a URL fragment, exactly as pip's ``Link`` reads them: the
+    first ``egg=`` and ``subdirectory=`` after a ``#`` or ``&``, up to the next ``&``,
+    taken as written (no ``%`` decoding, no ``+`` for a space)."""
+    egg = _EGG.search("#" + fragment)
+    subdirectory = _SUBDIRECTORY.search("#" + fragment)
+    return (
+        egg[1] if egg else None,
+        _clean_subdirectory(subdirectory[1]) if subdirectory else None,
+    )
 
 
 def _clean_subdirectory(value: str) -> str | None:

@@ -486,6 +486,40 @@ class _Parser:
                     ".netrc for the index"
                 )
 
+    def _no_git_constraints(self, path: Path, included_from: Location) -> None:
+        """A git URL in a constraints file would reach the target, which would have to
+        clone it: refused, with where it belongs. (Constraints pass through as a file.)"""
+        resolved = path.resolve()
+        if resolved in self._stack or len(self._stack) >= _MAX_INCLUDE_DEPTH:
+            return  # a cycle or a deep chain: read() says so where it matters
+        try:
+            text = decode_requirements(resolved.read_bytes())
+        except (OSError, UnicodeDecodeError, ValueError, LookupError):
+            return  # pip will say; nothing of it is vendored
+        self._stack.append(resolved)
+        try:
+            for number, line in _logical_lines(_expand(text)):
+                location = Location(_display(path), number)
+                words = line.split()
+                if words[0] in ("-c", "--constraint", "-r", "--requirement") and len(words) > 1:
+                    self._no_git_constraints(resolved.parent / words[1], location)
+                    continue
+                if line.startswith("-"):
+                    continue
+                try:
+                    git = _requirement(_split_args_options(line)[0], location, editable=False)
+                except RequirementError:
+                    continue  # pip's business: the constraint is passed on as it is
+                if git is not None:
+                    raise RequirementError(
+                        f"{location}: a constraints file (-c, from {included_from}) pins "
+                        f"{git[0].name or 'a package'} to a git URL, which the deploy target "
+                        "would have to clone; move that line into the requirements file, "
+                        "where gitdeps vendors it"
+                    )
+        finally:
+            self._stack.pop()
+
     def _include(self, location: Location, base: Path, value: str) -> None:
         if not value:
             raise RequirementError(f"{location}: -r needs a file name")
@@ -517,6 +551,7 @@ class _Parser:
                 raise RequirementError(
                     f"{location}: constraints file not found: {_display(path)}; check the path"
                 )
+            self._no_git_constraints(path, location)
         if os.path.isabs(value):
             self.entries.append(PassThrough(raw, location))
         else:

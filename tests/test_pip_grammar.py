@@ -139,3 +139,35 @@ def test_options_after_the_command_and_uvs_requirements_spelling(tmp_path: Path)
     quiet = run_gitdeps("cache", "info", "-q", cwd=tmp_path)
     loud = run_gitdeps("-v", "cache", "info", cwd=tmp_path)
     assert quiet.returncode == loud.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("fragment", "egg", "subdirectory"),
+    [
+        ("egg=a&subdirectory=x&subdirectory=y", "a", "x"),  # the first one wins
+        ("egg=x&egg=y", "x", None),
+        ("subdirectory=a+b%20c&egg=n", "n", "a+b%20c"),  # taken as written, as pip does
+        ("other=1&subdirectory=pkgs/one", None, "pkgs/one"),
+        ("subdirectory=", None, None),
+    ],
+)
+def test_fragments_are_split_as_pip_splits_them(
+    fragment: str, egg: str | None, subdirectory: str | None
+) -> None:
+    from gitdeps._giturl import parse_git_url
+
+    url, _ = parse_git_url(f"git+https://h.test/o/r.git@v1#{fragment}")
+    assert (url.egg, url.subdirectory) == (egg, subdirectory)
+
+
+def test_a_git_url_in_a_constraints_file_is_refused_naming_both_files(tmp_path: Path) -> None:
+    (tmp_path / "nested.txt").write_text("lib @ git+https://h.test/o/lib.git@v1\n")
+    (tmp_path / "constraints.txt").write_text("publicdep==1.0\n-c nested.txt\n")
+    (tmp_path / "r.txt").write_text("publicdep\n-c constraints.txt\n")
+    with pytest.raises(RequirementError) as caught:
+        parse_requirement_files([tmp_path / "r.txt"])
+    message = str(caught.value)
+    assert "nested.txt:1: a constraints file (-c, from " in message
+    assert "constraints.txt:2)" in message
+    assert "pins lib to a git URL" in message
+    assert "move that line into the requirements file" in message
