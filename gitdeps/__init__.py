@@ -3,7 +3,8 @@
 The deploy target installs with plain pip and never sees a token or a git URL.
 """
 
-from ._authcheck import HostReport, check_auth
+from typing import TYPE_CHECKING, Any
+
 from ._check import CheckReport, RefState, check
 from ._errors import (
     AuthError,
@@ -15,8 +16,6 @@ from ._errors import (
     UnsafeRepositoryError,
 )
 from ._prebuild import prebuild
-from ._publish import publish
-from ._rewrite import rewrite
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
 
@@ -45,3 +44,28 @@ __all__ = [
     "rewrite",
     "vendor",
 ]
+
+
+if TYPE_CHECKING:
+    from ._authcheck import HostReport, check_auth
+    from ._publish import publish
+    from ._rewrite import rewrite
+
+# Loaded when first used: the git client and the upload code cost start-up time that a
+# run the lock and the cache cover does not need.
+_LAZY = {
+    "HostReport": "._authcheck",
+    "check_auth": "._authcheck",
+    "publish": "._publish",
+    "rewrite": "._rewrite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

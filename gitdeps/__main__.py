@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._authcheck import check_auth
 from ._cache import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
 from ._outputs import OutputsSwitched
 from ._prebuild import prebuild
-from ._publish import publish
-from ._rewrite import rewrite
 from ._secret import redact
 from ._vendor import VendorResult, vendor
 
@@ -386,6 +383,8 @@ def _prebuild(args: argparse.Namespace) -> int:
 
 
 def _auth(args: argparse.Namespace) -> int:
+    from ._authcheck import check_auth
+
     reports = check_auth(args.requirements or ["requirements.txt"], config=args.config)
     if not reports:
         sys.stdout.write("no git hosts in the requirements\n")
@@ -404,6 +403,8 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _rewrite(args: argparse.Namespace) -> int:
+    from ._rewrite import rewrite
+
     count = rewrite(args.requirements, args.output, config=args.config)
     if not args.quiet:
         sys.stdout.write(f"wrote {args.output} ({count} git requirements with a token)\n")
@@ -429,6 +430,8 @@ def _logout(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    from ._publish import publish
+
     wheels = args.wheels or sorted(args.wheelhouse.glob("*.whl"))
     if not wheels:
         raise GitDepsError(f"{args.wheelhouse}: no wheels to publish; run gitdeps vendor first")

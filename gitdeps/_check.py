@@ -16,9 +16,9 @@ from pathlib import Path
 from ._auth import Credentials
 from ._config import load_config
 from ._errors import GitDepsError, LockError
-from ._git import RemoteRefs, is_full_commit, list_refs, listing_key, resolve_ref
 from ._giturl import GitURL, parse_git_url
 from ._lock import LockedPackage, read_lock
+from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._requirements import parse_requirement_files
 
 __all__ = ["CheckReport", "RefState", "check"]
@@ -118,6 +118,8 @@ def check(
         for r in parsed.git
         if previous.find(r.url.repo, r.url.ref, r.url.subdirectory) is None
     ]
+    from ._git import list_refs
+
     asked = {p: _git_url(p) for p in previous.packages if not _names_its_commit(p)}
     listings = {listing_key(url): url for url in asked.values()}
     with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps-check") as pool:

@@ -18,7 +18,6 @@ proxy works the first time:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import ipaddress
 import logging
@@ -33,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 import urllib3
 
 from ._errors import FetchError
-from ._settings import env_seconds
+from ._settings import Limits, limits
 
 __all__ = [
     "CA_VARIABLES",
@@ -45,27 +44,6 @@ __all__ = [
     "ssl_context",
     "tls_failure",
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """How long gitdeps waits for a host, and how often it tries again."""
-
-    connect: float  # GITDEPS_CONNECT_TIMEOUT: to open a connection
-    read: float  # GITDEPS_HTTP_TIMEOUT (--timeout): silence while waiting for data
-    deadline: float  # GITDEPS_FETCH_DEADLINE: one listing or fetch of a repository, all in
-    retry_after_max: float  # GITDEPS_RETRY_AFTER_MAX: the most a Retry-After makes us wait
-    retries: int = 3  # connection failures, resets, 429 and 5xx answers
-
-
-def limits() -> Limits:
-    """The limits in force; an invalid setting is refused, never silently replaced."""
-    return Limits(
-        connect=env_seconds("GITDEPS_CONNECT_TIMEOUT", 15.0),
-        read=env_seconds("GITDEPS_HTTP_TIMEOUT", 60.0),
-        deadline=env_seconds("GITDEPS_FETCH_DEADLINE", 900.0),
-        retry_after_max=env_seconds("GITDEPS_RETRY_AFTER_MAX", 30.0),
-    )
 
 
 class _Retry(urllib3.util.Retry):

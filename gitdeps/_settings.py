@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from ._errors import GitDepsError
 
-__all__ = ["env_seconds"]
+__all__ = ["Limits", "env_seconds", "limits"]
 
 
 def env_seconds(variable: str, default: float) -> float:
@@ -21,3 +22,24 @@ def env_seconds(variable: str, default: float) -> float:
     if not 0 < seconds < float("inf"):  # also refuses nan
         raise GitDepsError(f"{variable} must be a number of seconds above 0, not {text!r}")
     return seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How long gitdeps waits for a host, and how often it tries again."""
+
+    connect: float  # GITDEPS_CONNECT_TIMEOUT: to open a connection
+    read: float  # GITDEPS_HTTP_TIMEOUT (--timeout): silence while waiting for data
+    deadline: float  # GITDEPS_FETCH_DEADLINE: one listing or fetch of a repository, all in
+    retry_after_max: float  # GITDEPS_RETRY_AFTER_MAX: the most a Retry-After makes us wait
+    retries: int = 3  # connection failures, resets, 429 and 5xx answers
+
+
+def limits() -> Limits:
+    """The limits in force; an invalid setting is refused, never silently replaced."""
+    return Limits(
+        connect=env_seconds("GITDEPS_CONNECT_TIMEOUT", 15.0),
+        read=env_seconds("GITDEPS_HTTP_TIMEOUT", 60.0),
+        deadline=env_seconds("GITDEPS_FETCH_DEADLINE", 900.0),
+        retry_after_max=env_seconds("GITDEPS_RETRY_AFTER_MAX", 30.0),
+    )

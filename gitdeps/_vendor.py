@@ -35,14 +35,13 @@ from ._cache import Cache, default_cache_dir
 from ._config import load_config
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import write_whole
-from ._git import RemoteRefs, is_full_commit, list_refs, listing_key, resolve_ref
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
-from ._network import limits
 from ._once import Once
 from ._output import Pin, render_closure, render_requirements
 from ._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
 from ._public import Target, check_installable
+from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._remote import RemoteCache, RemoteStats, remote_settings
 from ._requirements import (
     GitRequirement,
@@ -50,6 +49,7 @@ from ._requirements import (
     parse_requirement_files,
     requirement_from_metadata,
 )
+from ._settings import limits
 from ._subprocess import build_timeout, stop_children
 from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
 
@@ -230,6 +230,8 @@ class _Run:
             )
         if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
+        from ._git import list_refs  # the git client loads only when a host is asked
+
         refs: RemoteRefs = self._refs.get(
             listing_key(url), lambda: list_refs(url, self.credentials)
         )
