@@ -129,6 +129,10 @@ def main() -> int:
     parser.add_argument("--https", action="store_true", help="git over TLS from a test CA")
     parser.add_argument("--commits", type=int, default=12, help="history per repository")
     parser.add_argument(
+        "--tools", default="gitdeps,pip,uv", help="which tools to run (default: all three)"
+    )
+    parser.add_argument("--jobs", type=int, help="gitdeps --jobs (default: the CPU count)")
+    parser.add_argument(
         "--remote-cache", action="store_true",
         help="also gitdeps on a fresh agent with a warm remote cache (Azurite)",
     )  # fmt: skip
@@ -191,6 +195,10 @@ def main() -> int:
                     with_token,
                     {"UV_CACHE_DIR": str(root / "cache-uv")},
                 )  # fmt: skip
+            wanted = set(args.tools.split(","))
+            tools = {name: tool for name, tool in tools.items() if name.split()[0] in wanted}
+            if args.jobs:
+                tools["gitdeps"][0].extend(["--jobs", str(args.jobs)])
             results: dict[str, dict[str, dict[str, float]]] = {}
             azurite = _start_azurite(root) if args.remote_cache else None
             for tool, (command, requirements, extra) in tools.items():
