@@ -6,6 +6,7 @@ The deploy target installs with plain pip and never sees a token or a git URL.
 from typing import TYPE_CHECKING, Any
 
 from ._check import CheckReport, RefState, check
+from ._config import ConfigError
 from ._errors import (
     AuthError,
     BuildError,
@@ -25,6 +26,7 @@ __all__ = [
     "AuthError",
     "BuildError",
     "CheckReport",
+    "ConfigError",
     "FetchError",
     "GitDepsError",
     "LockError",

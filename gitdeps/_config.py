@@ -25,17 +25,12 @@ And the shared wheel cache on Azure Blob Storage::
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ._errors import GitDepsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from ._toml import tomllib
 
 __all__ = [
     "PROVIDERS",

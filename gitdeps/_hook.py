@@ -14,13 +14,9 @@ so it is plain source handed to ``python -c``.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from ._toml import tomllib
 
 __all__ = ["DRIVER", "backend_of"]
 

@@ -161,9 +161,6 @@ class GitRequirement:
                 merged[key] = [previous, value]
         return merged
 
-    def describe(self) -> str:
-        return f"{self.name or self.url.requirement_url()} ({self.requested_by})"
-
 
 @dataclasses.dataclass(frozen=True)
 class PassThrough:

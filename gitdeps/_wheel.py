@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from email.parser import HeaderParser
 from pathlib import Path
 
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 __all__ = ["WheelInfo", "pinned_version", "read_wheel", "rewrite_wheel", "sha256_file"]
@@ -34,10 +34,6 @@ class WheelInfo:
     version: str
     requires_dist: tuple[str, ...]
     tags: tuple[str, ...]  # "py3-none-any", ...
-
-    @property
-    def pure(self) -> bool:
-        return all(tag.endswith("-none-any") for tag in self.tags)
 
 
 def sha256_file(path: Path) -> str:
@@ -177,7 +173,3 @@ def _clone_info(info: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
     clone.create_system = info.create_system
     clone.compress_type = zipfile.ZIP_STORED if name.endswith("/") else zipfile.ZIP_DEFLATED
     return clone
-
-
-def same_project(a: str, b: str) -> bool:
-    return canonicalize_name(a) == canonicalize_name(b)

@@ -59,7 +59,10 @@ def test_python_dash_m_and_version() -> None:
 
 def test_every_public_error_is_a_gitdeps_error() -> None:
     assert issubclass(gitdeps.RequirementError, ValueError)
-    for name in ("AuthError", "BuildError", "FetchError", "LockError", "UnsafeRepositoryError"):
+    for name in (
+        "AuthError", "BuildError", "ConfigError", "FetchError", "LockError",
+        "UnsafeRepositoryError",
+    ):  # fmt: skip
         assert issubclass(getattr(gitdeps, name), gitdeps.GitDepsError)
 
 
