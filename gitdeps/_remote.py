@@ -20,6 +20,7 @@ store is one warning with the reason, after which this run goes on without it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import ipaddress
@@ -227,7 +228,7 @@ class RemoteCache:
         self._guard("uploading to", lambda: self._upload(key, wheel, digest, tags))
 
     def _upload(self, key: str, wheel: Path, digest: str, tags: tuple[str, ...]) -> None:
-        from azure.core.exceptions import ResourceExistsError
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
         from . import __version__
 
@@ -237,6 +238,16 @@ class RemoteCache:
                 container.upload_blob(self._wheel_name(digest, wheel.name), data, overwrite=False)
             except ResourceExistsError:
                 pass  # the same bytes, by their name: someone else uploaded them
+            except ResourceNotFoundError as exc:
+                if getattr(exc, "error_code", None) != "ContainerNotFound":
+                    raise
+                with contextlib.suppress(ResourceExistsError):  # the first writer makes it
+                    container.create_container()
+                data.seek(0)
+                with contextlib.suppress(ResourceExistsError):
+                    container.upload_blob(
+                        self._wheel_name(digest, wheel.name), data, overwrite=False
+                    )
         entry = {
             "wheel": wheel.name,
             "sha256": digest,
@@ -363,10 +374,20 @@ def _credential(settings: RemoteCacheConfig, account: str) -> Any:
     return azure_token_credential(settings.credential, settings.client_id)
 
 
+# The storage emulator's documented development account (Azurite, the old emulator).
+_DEVELOPMENT = {
+    "accountname": "devstoreaccount1",
+    "accountkey": "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    "KBHBeksoGMGw==",
+}
+
+
 def _connection_string(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for part in text.split(";"):
         name, sep, value = part.partition("=")
         if sep:
             fields[name.strip().lower()] = value.strip()
+    if fields.get("usedevelopmentstorage", "").lower() == "true":
+        fields = {**_DEVELOPMENT, **fields}
     return fields

@@ -272,3 +272,27 @@ def test_a_poisoned_entry_does_not_pass_locked(
     (shipped,) = (second / "wh").glob("lib-*.whl")
     (real,) = (tmp_path / "a1" / "wh").glob("lib-*.whl")
     assert sha256_file(shipped) == sha256_file(real)
+
+
+def test_the_first_writer_creates_the_container_with_the_emulators_shorthand(
+    forge: Forge, azurite: Azurite, tmp_path: Path, canary: str
+) -> None:
+    forge.push("o/lib.git", project("lib", "1.0"), tag="v1")
+    name = "fresh-" + canary[-8:]
+    env = {
+        "GITDEPS_TOKEN_127_0_0_1": canary,
+        "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+    }
+    ran = _agent(
+        tmp_path / "a1",
+        f"lib @ {forge.url('o/lib.git', 'v1')}\n",
+        remote=azurite.container_url(name),
+        env=env,
+        cache=tmp_path / "c1",
+    )
+    assert ran.returncode == 0, ran.output
+    assert "1 uploaded" in ran.stdout
+    client = ContainerClient.from_connection_string(azurite.connection_string, name)
+    assert len(list(client.list_blobs())) == 2
+    client.delete_container()
+    client.close()
