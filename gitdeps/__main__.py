@@ -413,7 +413,7 @@ def _rewrite(args: argparse.Namespace) -> int:
 
 def _login(args: argparse.Namespace) -> int:
     from ._config import load_config
-    from ._msal import login
+    from ._credentials.msal_login import login
 
     host_config = load_config(args.config).for_host(args.host)
     user = login(host_config, show=lambda message: sys.stderr.write(message + "\n"))
@@ -422,7 +422,7 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    from ._msal import logout
+    from ._credentials.msal_login import logout
 
     count = logout()
     sys.stdout.write(f"forgot {count} account{'s' if count != 1 else ''}\n")

@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._auth import Credentials
 from ._config import load_config
+from ._credentials.store import Credentials
 from ._errors import GitDepsError
 from ._git import list_refs
 from ._giturl import GitURL

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ._auth import Credentials
 from ._config import load_config
+from ._credentials.store import Credentials
 from ._errors import GitDepsError, LockError
 from ._giturl import GitURL, parse_git_url
 from ._lock import LockedPackage, read_lock

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ._credentials import registry as _registry
 from ._errors import GitDepsError
 from ._toml import tomllib
 
@@ -41,7 +42,9 @@ __all__ = [
     "load_config",
 ]
 
-PROVIDERS = ("env", "azure-identity", "azure-cli", "msal", "git-credential", "netrc", "keyring")
+# "env" is the environment (GITDEPS_TOKEN_<HOST> or `variable`); "azure-cli" is short for
+# azure-identity's Azure CLI credential; every other name is a registered provider.
+PROVIDERS = ("env", *_registry.PROVIDERS, "azure-cli")
 AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
 
 

@@ -31,7 +31,8 @@ from dulwich.client import (
 )
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 
-from ._auth import Credential, Credentials, token_variable
+from ._credentials.base import Credential
+from ._credentials.store import Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
 from ._giturl import GitURL, origin_of
 from ._network import CA_VARIABLES, limits, pool_for, tls_failure

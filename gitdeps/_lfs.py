@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from ._auth import Credential, Credentials
 from ._checkout import Checkout, LfsPointer
+from ._credentials.base import Credential
+from ._credentials.store import Credentials
 from ._errors import AuthError, FetchError
 from ._git import http_pool
 from ._giturl import GitURL, origin_of

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from email.parser import HeaderParser
 from pathlib import Path
 
-from ._auth import Credentials
 from ._config import load_config
+from ._credentials.store import Credentials
 from ._errors import AuthError, GitDepsError
 from ._giturl import GitURL
 from ._secret import redact

@@ -369,7 +369,7 @@ def _credential(settings: RemoteCacheConfig, account: str) -> Any:
         return AzureNamedKeyCredential(connection.get("accountname", account), key)
     if settings.credential not in AZURE_CREDENTIALS:  # pragma: no cover - checked on load
         raise ConfigError(f"remote cache: unknown credential {settings.credential!r}")
-    from ._providers import azure_token_credential
+    from ._credentials.azure_identity import azure_token_credential
 
     return azure_token_credential(settings.credential, settings.client_id)
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from ._auth import Credentials
 from ._config import load_config
+from ._credentials.store import Credentials
 from ._fs import atomic_write
 from ._giturl import GitURL
 from ._output import other_line

@@ -14,8 +14,8 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ._auth import Credentials
 from ._checkout import Checkout, checkout
+from ._credentials.store import Credentials
 from ._git import History, fetch_commit, fetch_history
 from ._gitdir import write_git_dir
 from ._giturl import GitURL

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from dulwich.config import ConfigFile, parse_submodules
 
-from ._auth import Credentials
 from ._checkout import Checkout, checkout
+from ._credentials.store import Credentials
 from ._errors import FetchError, GitDepsError
 from ._git import fetch_commit
 from ._giturl import GitURL, InvalidGitURL, parse_git_url

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
+from ._hosts import ci_secret_variables
 from ._secret import holds_secret, redact
 from ._settings import env_seconds
 
@@ -30,8 +31,9 @@ logger = logging.getLogger("gitdeps.subprocess")
 # Names that hold credentials gitdeps or the CI may have handed us. Build
 # backends run the package's own code: none of these may reach them.
 _SECRET_NAMES = re.compile(
-    r"^(GITDEPS_TOKEN_.*|SYSTEM_ACCESSTOKEN|AZURE_DEVOPS_EXT_PAT|GH_TOKEN|GITHUB_TOKEN"
-    r"|CI_JOB_TOKEN|GITLAB_TOKEN|BITBUCKET_.*|IDENTITY_HEADER|MSI_SECRET|AZURE_CLIENT_SECRET"
+    r"^(GITDEPS_TOKEN_.*|"
+    + "|".join(ci_secret_variables())  # each host kind's CI token variables
+    + r"|BITBUCKET_.*|IDENTITY_HEADER|MSI_SECRET|AZURE_CLIENT_SECRET"
     r"|AZURE_CLIENT_CERTIFICATE_.*|AZURE_PASSWORD|AZURE_USERNAME|AZURE_FEDERATED_TOKEN.*"
     r"|ACTIONS_ID_TOKEN_REQUEST_.*|ACTIONS_RUNTIME_TOKEN|VSS_NUGET_.*|NETRC"
     r"|.*(TOKEN|SECRET|PASSWORD|PASSWD|_PAT|CREDENTIAL|_KEY)S?)$",

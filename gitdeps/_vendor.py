@@ -29,10 +29,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ._auth import Credentials
 from ._buildenv import BuildEnvironments
 from ._cache import Cache, default_cache_dir
 from ._config import load_config
+from ._credentials.store import Credentials
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import write_whole
 from ._giturl import GitURL

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._auth import Credentials
 from gitdeps._checkout import parse_lfs_pointer
+from gitdeps._credentials.store import Credentials
 from gitdeps._giturl import parse_git_url
 from gitdeps._lfs import lfs_endpoint
 from gitdeps._source import fetch_tree

@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 from gitdeps import FetchError
-from gitdeps._auth import Credentials
+from gitdeps._credentials.store import Credentials
 from gitdeps._git import list_refs
 from gitdeps._giturl import parse_git_url
 from gitdeps._network import bypasses_proxy, proxy_for

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gitdeps import AuthError, FetchError
-from gitdeps._auth import Credentials
 from gitdeps._config import Config, HostConfig
+from gitdeps._credentials.store import Credentials
 from gitdeps._git import list_refs
 from gitdeps._giturl import parse_git_url
 from tests.conftest import Forge

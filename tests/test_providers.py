@@ -188,8 +188,8 @@ def test_msal_sign_in_then_silent_refresh_then_logout(
     import stat
 
     import gitdeps
-    from gitdeps import _msal
     from gitdeps._config import HostConfig
+    from gitdeps._credentials import msal_login as _msal
     from tests.support.entra import FakeEntra
 
     first, second = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps import FetchError
-from gitdeps._auth import Credentials
+from gitdeps._credentials.store import Credentials
 from gitdeps._git import find_commits, list_refs, resolve_ref
 from gitdeps._giturl import parse_git_url
 from tests.conftest import Forge, vendor_in

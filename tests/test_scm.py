@@ -97,7 +97,7 @@ def test_the_build_sees_pips_repository_and_no_credential(
     allow_filter: bool, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the plugins' git commands read, with or without partial-clone support."""
-    from gitdeps._auth import Credentials
+    from gitdeps._credentials.store import Credentials
     from gitdeps._giturl import parse_git_url
     from gitdeps._source import fetch_tree
     from tests.support.gitserver import GitServer
@@ -135,7 +135,7 @@ def test_the_build_sees_pips_repository_and_no_credential(
 def test_a_ref_named_by_tag_or_hash_leaves_head_detached(
     forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitdeps._auth import Credentials
+    from gitdeps._credentials.store import Credentials
     from gitdeps._giturl import parse_git_url
     from gitdeps._source import fetch_tree
 

@@ -108,7 +108,7 @@ def test_filled_submodules_leave_the_build_repository_clean(
 ) -> None:
     """setuptools_scm calls a tree dirty (and changes the version) if git status is not
     empty: the filled submodule directories must not show as changes."""
-    from gitdeps._auth import Credentials
+    from gitdeps._credentials.store import Credentials
     from gitdeps._giturl import parse_git_url
     from gitdeps._source import fetch_tree
 

@@ -14,16 +14,19 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._auth import Credential
-from ._cache import default_cache_dir
-from ._config import HostConfig
-from ._errors import AuthError
-from ._fs import atomic_write
-from ._secret import Secret, redact
+from .._cache import default_cache_dir
+from .._errors import AuthError
+from .._fs import atomic_write
+from .._secret import Secret, redact
+from .base import Credential
 
-__all__ = ["DEFAULT_CLIENT_ID", "login", "logout", "msal_credential"]
+if TYPE_CHECKING:
+    from .._config import HostConfig
+    from .._giturl import GitURL
+
+__all__ = ["DEFAULT_CLIENT_ID", "login", "logout", "msal_credential", "provide"]
 
 logger = logging.getLogger("gitdeps")
 
@@ -165,3 +168,9 @@ def msal_credential(
         scheme="bearer",
         expires_on=time.time() + float(result.get("expires_in", 0)),
     )
+
+
+def provide(url: GitURL, config: HostConfig | None) -> Credential | None:
+    """The signed-in account's token; when configured (``provider = "msal"``), nobody
+    signed in is an error that says to run ``gitdeps login``."""
+    return msal_credential(url.host, config, required=config is not None)

@@ -1,4 +1,4 @@
-"""Finding a credential for a git host.
+"""The credentials of a run: for each origin, found once, from the first source that has one.
 
 Sources are asked in order, lazily (a host that needs nothing asks nobody) and
 once per origin (scheme, host, port) per run; what one answers is used for
@@ -17,97 +17,30 @@ that origin only:
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import enum
 import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from ._config import Config, HostConfig
-from ._errors import AuthError
-from ._giturl import EmbeddedCredential, GitURL, Origin, host_env_key
-from ._once import Once
-from ._secret import Secret
+from .._config import Config, HostConfig
+from .._errors import AuthError
+from .._giturl import EmbeddedCredential, GitURL, Origin, host_env_key
+from .._hosts import HOST_KINDS, host_kind
+from .._once import Once
+from .._secret import Secret
+from . import git_helpers
+from .base import GIT_CREDENTIAL_SOURCE, Credential, expired
+from .registry import HELPERS, HELPERS_FOR_KIND, PROVIDERS
 
-__all__ = [
-    "GIT_CREDENTIAL_SOURCE",
-    "Credential",
-    "Credentials",
-    "HostKind",
-    "host_kind",
-    "token_variable",
-]
+__all__ = ["Credentials", "token_variable"]
 
 logger = logging.getLogger("gitdeps")
 
 
-class HostKind(enum.Enum):
-    AZURE_DEVOPS = "Azure DevOps"
-    GITHUB = "GitHub"
-    GITLAB = "GitLab"
-    BITBUCKET = "Bitbucket"
-    GENERIC = "git host"
-
-
-# The user name each kind expects beside a token in Basic auth.
-_USERNAMES = {
-    HostKind.AZURE_DEVOPS: "gitdeps",  # any non-empty name works
-    HostKind.GITHUB: "x-access-token",
-    HostKind.GITLAB: "oauth2",
-    HostKind.BITBUCKET: "x-token-auth",
-    HostKind.GENERIC: "x-access-token",
-}
-
-# (variable, user name or None for Bearer) per kind, first set one wins.
-_CI_VARIABLES: Mapping[HostKind, tuple[tuple[str, str | None], ...]] = {
-    HostKind.AZURE_DEVOPS: (("SYSTEM_ACCESSTOKEN", None), ("AZURE_DEVOPS_EXT_PAT", "gitdeps")),
-    HostKind.GITHUB: (("GH_TOKEN", "x-access-token"), ("GITHUB_TOKEN", "x-access-token")),
-    HostKind.GITLAB: (("CI_JOB_TOKEN", "gitlab-ci-token"), ("GITLAB_TOKEN", "oauth2")),
-    HostKind.BITBUCKET: (),
-    HostKind.GENERIC: (),
-}
-
-
-def host_kind(host: str) -> HostKind:
-    host = host.lower()
-    if host == "dev.azure.com" or host.endswith((".visualstudio.com", ".dev.azure.com")):
-        return HostKind.AZURE_DEVOPS
-    if host == "github.com" or host.endswith(".ghe.com"):
-        return HostKind.GITHUB
-    if host == "gitlab.com":
-        return HostKind.GITLAB
-    if host == "bitbucket.org":
-        return HostKind.BITBUCKET
-    return HostKind.GENERIC
-
-
-# The source of credentials that git's helpers gave: told approve/reject afterwards.
-GIT_CREDENTIAL_SOURCE = "git credential fill"
-
-
 def token_variable(host: str) -> str:
     return f"GITDEPS_TOKEN_{host_env_key(host)}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Credential:
-    """A token for one host, and how it goes out on the wire."""
-
-    host: str
-    token: Secret
-    source: str  # names where it came from, never what it is
-    username: str | None = None
-    scheme: Literal["basic", "bearer"] = "basic"
-    expires_on: float | None = None  # seconds since the epoch, when the provider says
-
-    def authorization(self) -> str:
-        if self.scheme == "bearer":
-            return f"Bearer {self.token.reveal()}"
-        pair = f"{self.username or ''}:{self.token.reveal()}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 class Credentials:
@@ -150,8 +83,6 @@ class Credentials:
 
     def for_url(self, url: GitURL) -> Credential | None:
         """The credential for ``url``'s origin; never one for ssh (keys sign in) or a path."""
-        from ._providers import expired
-
         if url.scheme not in ("http", "https"):
             return None
         origin = url.origin
@@ -201,33 +132,27 @@ class Credentials:
             if key in self._reported:
                 return
             self._reported.add(key)
-        from ._providers import git_credential_report
-
-        git_credential_report(url, credential, accepted=accepted)
+        git_helpers.report(url, credential, accepted=accepted)
 
     def _helpers(self, url: GitURL) -> Credential | None:
-        from . import _providers
-
-        found = (
-            _providers.git_credential(url, None)
-            or _providers.from_netrc(url.host, None)
-            or _providers.from_keyring(url, None)
-        )
-        if found is None and host_kind(url.host) is HostKind.AZURE_DEVOPS:
-            from ._msal import msal_credential
-
+        for name in HELPERS:
+            found = PROVIDERS[name](url, None)
+            if found is not None:
+                return found
+        for name in HELPERS_FOR_KIND.get(host_kind(url.host), ()):
             try:
-                found = msal_credential(url.host, None, required=False) or (
-                    _providers.azure_identity(url.host, None)
-                )
-            except AuthError as exc:
+                found = PROVIDERS[name](url, None)
+            except AuthError as exc:  # a helper that could not help: the 401 stands
                 logger.debug("%s", exc)
-        return found
+                continue
+            if found is not None:
+                return found
+        return None
 
     def hint(self, url: GitURL) -> str:
         """What to do when ``url``'s host wants a credential we do not have."""
         kind = host_kind(url.host)
-        names = [token_variable(url.host)] + [name for name, _ in _CI_VARIABLES[kind]]
+        names = [token_variable(url.host)] + [name for name, _ in HOST_KINDS[kind].ci_variables]
         configured = self._config.for_host(url.host)
         if configured is not None and configured.provider != "env":
             return f"the {configured.provider} provider configured for {url.host} found nothing"
@@ -237,26 +162,12 @@ class Credentials:
         )
 
     def _find(self, url: GitURL) -> Credential | None:
-        from . import _providers
-
-        host = url.host
-        configured = self._config.for_host(host)
+        configured = self._config.for_host(url.host)
         if configured is not None:
-            found: Credential | None
-            if configured.provider == "azure-identity":
-                found = _providers.azure_identity(host, configured)
-            elif configured.provider == "msal":
-                from ._msal import msal_credential
-
-                found = msal_credential(host, configured, required=True)
-            elif configured.provider == "git-credential":
-                found = _providers.git_credential(url, configured)
-            elif configured.provider == "netrc":
-                found = _providers.from_netrc(host, configured)
-            elif configured.provider == "keyring":
-                found = _providers.from_keyring(url, configured)
-            else:
+            if configured.provider == "env":
                 found = self._from_environment(url, configured.variable)
+            else:
+                found = PROVIDERS[configured.provider](url, configured)
             return _apply(found, configured)
         # What costs nothing and sets nothing off; helpers wait for a 401.
         return self._from_environment(url, None) or self._from_url(url)
@@ -276,9 +187,9 @@ class Credentials:
                 self._claim(name, host)
                 override = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}")
                 return Credential(
-                    host, Secret(value), source=name, username=override or _USERNAMES[kind]
+                    host, Secret(value), source=name, username=override or HOST_KINDS[kind].username
                 )
-        for name, ci_user in _CI_VARIABLES[kind]:
+        for name, ci_user in HOST_KINDS[kind].ci_variables:
             value = self._environ.get(name, "").strip()
             if value:
                 scheme: Literal["basic", "bearer"] = "bearer" if ci_user is None else "basic"
@@ -304,7 +215,7 @@ class Credentials:
             url.host,
             embedded.token,
             source="a credential in a requirement URL",
-            username=embedded.username or _USERNAMES[host_kind(url.host)],
+            username=embedded.username or HOST_KINDS[host_kind(url.host)].username,
         )
 
 

@@ -1,0 +1,106 @@
+"""The package's layers point one way: no import cycle, counting imports inside functions
+too (a lazy import is for start-up time, never to break a cycle)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gitdeps
+from gitdeps._config import PROVIDERS
+from gitdeps._credentials.registry import HELPERS, HELPERS_FOR_KIND
+from gitdeps._credentials.registry import PROVIDERS as REGISTERED
+
+PACKAGE = Path(gitdeps.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The gitdeps modules ``path`` imports, outside ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)]
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            if node.module:
+                found.add(target)
+            # `from . import x` and `from .pkg import module`: the names may be modules
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [
+                a.name for a in node.names
+            ]  # fmt: skip
+            found.update(n for n in names if n and n.startswith("gitdeps"))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        edges = set()
+        for target in _imports(path):
+            while target not in modules and "." in target:  # `from .x import name`
+                target = target.rpartition(".")[0]
+            if target in modules and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def test_no_import_cycles_anywhere_in_the_package() -> None:
+    graph = _graph()
+    # The package's __init__ re-exports: a module importing `gitdeps` itself is the
+    # only edge allowed upwards (for the version string), so leave the root out.
+    graph.pop("gitdeps", None)
+    for edges in graph.values():
+        edges.discard("gitdeps")
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def walk(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                walk(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    assert cycles == []
+
+
+def test_the_bottom_of_the_credentials_layer_knows_nothing_above_it() -> None:
+    graph = _graph()
+    assert graph["gitdeps._credentials.base"] <= {"gitdeps._secret"}
+    assert graph["gitdeps._hosts"] == set()
+    for provider in ("azure_identity", "git_helpers", "msal_login", "netrc_file", "os_keyring"):
+        above = {m for m in graph[f"gitdeps._credentials.{provider}"] if "_credentials" in m}
+        assert above <= {"gitdeps._credentials.base"}, provider
+
+
+def test_every_configurable_provider_is_registered_and_every_helper_exists() -> None:
+    assert set(PROVIDERS) == {"env", "azure-cli", *REGISTERED}
+    for name in (*HELPERS, *(n for names in HELPERS_FOR_KIND.values() for n in names)):
+        assert name in REGISTERED
