@@ -296,3 +296,20 @@ def test_the_first_writer_creates_the_container_with_the_emulators_shorthand(
     assert len(list(client.list_blobs())) == 2
     client.delete_container()
     client.close()
+
+
+def test_a_fresh_agent_with_commit_pins_and_no_lock_asks_git_nothing(
+    forge: Forge, azurite: Azurite, container: ContainerClient, tmp_path: Path, canary: str
+) -> None:
+    commit = forge.push("o/lib.git", project("lib", "1.0"), tag="v1")
+    requirements = f"lib @ {forge.url('o/lib.git', commit)}\n"
+    env = {"GITDEPS_TOKEN_127_0_0_1": canary, "AZURE_STORAGE_KEY": KEY}
+    remote = azurite.container_url(container.container_name)
+    first = _agent(tmp_path / "a1", requirements, remote=remote, env=env, cache=tmp_path / "c1")
+    assert first.returncode == 0, first.output
+    forge.server.requests.clear()
+    second = _agent(tmp_path / "a2", requirements, remote=remote, env=env, cache=tmp_path / "c2")
+    assert second.returncode == 0, second.output
+    assert forge.server.requests == []
+    assert "remote cache: 1 downloaded" in second.stdout
+    assert "built " not in second.output
