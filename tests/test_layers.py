@@ -29,8 +29,8 @@ def _imports(path: Path) -> set[str]:
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.orelse:
-                visit(child)
+            for statement in node.orelse:
+                visit(statement)
             return
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package.split(".")
@@ -45,8 +45,8 @@ def _imports(path: Path) -> set[str]:
                 a.name for a in node.names
             ]  # fmt: skip
             found.update(n for n in names if n and n.startswith("gitdeps"))
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+        for inner in ast.iter_child_nodes(node):
+            visit(inner)
 
     visit(tree)
     return found
