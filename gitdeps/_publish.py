@@ -11,12 +11,13 @@ import base64
 import hashlib
 import logging
 import os
-import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from email.parser import HeaderParser
 from pathlib import Path
+
+import urllib3
 
 from ._config import load_config
 from ._credentials.store import Credentials
@@ -58,19 +59,10 @@ def _form(wheel: Path) -> tuple[bytes, str]:
         if headers.get(header):
             fields.append((field, str(headers[header])))
     fields += [("requires_dist", str(r)) for r in headers.get_all("Requires-Dist") or ()]
-    boundary = "gitdeps-" + secrets.token_hex(12)
-    parts = []
-    for name, value in fields:
-        disposition = f'Content-Disposition: form-data; name="{name}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    disposition = f'Content-Disposition: form-data; name="content"; filename="{wheel.name}"'
-    parts.append(
-        f"--{boundary}\r\n{disposition}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
-        + data
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+    form: list[tuple[str, str | tuple[str, bytes, str]]] = list(fields)
+    form.append(("content", (wheel.name, data, "application/octet-stream")))
+    body, content_type = urllib3.encode_multipart_formdata(form)
+    return body, content_type
 
 
 def publish(
