@@ -9,8 +9,10 @@ never see a git credential.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -74,8 +76,58 @@ def _pip_config_files() -> list[Path]:
     return files
 
 
+_PIP_KEYS = ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index", "cert")
+
+
 def _pip_settings() -> dict[str, str]:
-    """pip's settings that installs need: configuration files, then the environment."""
+    """pip's settings that installs need, as pip itself resolves them (``pip config
+    list``: every configuration file in pip's order, then ``PIP_*``); by reading the
+    files as pip documents them where pip is not beside gitdeps."""
+    key = tuple(
+        (name, value)
+        for name, value in sorted(os.environ.items())
+        if name.startswith("PIP_") or name in ("HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "APPDATA")
+    )
+    return dict(_pip_config_list(key) or _pip_files_and_environment())
+
+
+@functools.lru_cache(maxsize=4)
+def _pip_config_list(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``pip config list`` for this environment (the cache key), or () without pip."""
+    if importlib.util.find_spec("pip") is None:
+        return ()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    if proc.returncode != 0:
+        return ()
+    sections: dict[str, dict[str, str]] = {}
+    for line in proc.stdout.splitlines():
+        name, sep, quoted = line.partition("=")
+        section, dot, option = name.rpartition(".")
+        if not sep or not dot:
+            continue
+        try:
+            value = ast.literal_eval(quoted)
+        except (ValueError, SyntaxError):
+            continue
+        sections.setdefault(section, {})[option] = str(value)
+    merged: dict[str, str] = {}
+    for section in ("global", "install", ":env:"):  # later wins, as pip applies them
+        merged.update(sections.get(section, {}))
+    return tuple(merged.items())
+
+
+def _pip_files_and_environment() -> dict[str, str]:
+    """pip's configuration files in the documented order, then the environment."""
     values: dict[str, str] = {}
     for path in _pip_config_files():
         parser = configparser.ConfigParser(interpolation=None)
@@ -86,7 +138,7 @@ def _pip_settings() -> dict[str, str]:
         for section in ("global", "install"):
             if parser.has_section(section):
                 values.update(dict(parser.items(section)))
-    for key in ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index", "cert"):
+    for key in _PIP_KEYS:
         env = os.environ.get("PIP_" + key.upper().replace("-", "_"))
         if env is not None:
             values[key] = env

@@ -77,3 +77,24 @@ def test_uv_signs_in_with_keyring_where_its_command_is_installed(tmp_path: Path)
     command.write_text("#!/bin/sh\nexit 1\n")
     command.chmod(0o755)
     assert uv_environment({"PATH": str(tmp_path)})["UV_KEYRING_PROVIDER"] == "subprocess"
+
+
+def test_builds_use_pips_index_settings_as_pip_resolves_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pip config list` decides: the [install] section over [global], PIP_* over both."""
+    from gitdeps._buildenv import pip_index_options
+
+    config = tmp_path / "pip.conf"
+    config.write_text(
+        "[global]\nindex-url = https://global.test/simple\n"
+        "extra-index-url = https://a.test/simple\n    https://b.test/simple\n"
+        "[install]\nindex-url = https://install.test/simple\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    options = pip_index_options()
+    assert options[:2] == ["--index-url", "https://install.test/simple"]
+    assert "https://a.test/simple" in options and "https://b.test/simple" in options
+    monkeypatch.setenv("PIP_INDEX_URL", "https://env.test/simple")
+    assert pip_index_options()[:2] == ["--index-url", "https://env.test/simple"]
