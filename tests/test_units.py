@@ -1,0 +1,109 @@
+"""Fast unit tests of single stages, no server and no build: the lock format round-trips,
+the output requirements keep what each line says, host kinds come from one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.requirements import Requirement
+
+from gitdeps._credentials.store import Credentials
+from gitdeps._giturl import parse_git_url
+from gitdeps._hosts import HOST_KINDS, HostKind, ci_secret_variables, host_kind
+from gitdeps._lock import LockedPackage, dump_lock, read_lock
+from gitdeps._output import Pin, render_requirements
+from gitdeps._requirements import parse_requirement_files
+from gitdeps._subprocess import clean_environ
+
+_hex = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40)
+_name = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
+_version = st.from_regex(r"[1-9][0-9]?\.(0|[1-9][0-9]?)(\+g[0-9a-f]{12})?", fullmatch=True)
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
+
+
+@st.composite
+def _packages(draw: st.DrawFn) -> LockedPackage:
+    name, version = draw(_name), draw(_version)
+    return LockedPackage(
+        name=name,
+        version=version,
+        url="https://h.test/" + draw(_text).replace("\\", "/"),
+        requested_revision=draw(_text),
+        commit=draw(_hex),
+        subdirectory=draw(_text),
+        wheel=f"{name}-{version}-py3-none-any.whl",
+        sha256=draw(_hex) + draw(_hex)[:24],
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_packages(), max_size=5))
+def test_the_lock_format_round_trips(
+    tmp_path_factory: pytest.TempPathFactory, packages: list[LockedPackage]
+) -> None:
+    path = tmp_path_factory.mktemp("lock") / "gitdeps.lock"
+    path.write_text(dump_lock(packages), encoding="utf-8")
+    lock = read_lock(path)
+    assert lock is not None
+    assert sorted(lock.packages, key=repr) == sorted(packages, key=repr)
+
+
+def test_rendering_keeps_each_lines_extras_and_marker(tmp_path: Path) -> None:
+    source = tmp_path / "requirements.txt"
+    source.write_text(
+        "lib[a] @ git+https://h.test/o/lib.git@v1 ; sys_platform == 'win32'\n"
+        "lib @ git+https://h.test/o/lib.git@v1;sys_platform != 'win32'\n"
+        "lib[a] @ git+https://h.test/o/lib.git@v1 ; sys_platform == 'win32'\n"
+        "publicdep>=1\n"
+        "--no-binary :all:\n"
+    )
+    parsed = parse_requirement_files([source])
+    pin = Pin("lib", "1.0+gabcdef012345", "0" * 64, "git+https://h.test/o/lib.git@v1", "a" * 40)
+    text = render_requirements(
+        parsed,
+        dict.fromkeys(parsed.git, pin),
+        [],
+        output=tmp_path / "out" / "requirements.txt",
+        wheelhouse=tmp_path / "out",
+        sources=[source],
+    )
+    lines = [line.split("  #")[0] for line in text.splitlines() if line.startswith("lib")]
+    assert [Requirement(line) for line in lines] == [
+        Requirement('lib[a]==1.0+gabcdef012345; sys_platform == "win32"'),
+        Requirement('lib==1.0+gabcdef012345; sys_platform != "win32"'),
+    ]  # the repeated line once, each marker and extra kept
+    assert "publicdep>=1" in text.splitlines()
+    assert text.splitlines()[-1] == "--only-binary lib"
+    assert "--find-links ." in text
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("dev.azure.com", HostKind.AZURE_DEVOPS),
+        ("contoso.visualstudio.com", HostKind.AZURE_DEVOPS),
+        ("GitHub.com", HostKind.GITHUB),
+        ("acme.ghe.com", HostKind.GITHUB),
+        ("gitlab.com", HostKind.GITLAB),
+        ("bitbucket.org", HostKind.BITBUCKET),
+        ("git.corp.example", HostKind.GENERIC),
+        ("notgithub.com", HostKind.GENERIC),
+    ],
+)
+def test_host_kinds_come_from_the_table(host: str, kind: HostKind) -> None:
+    assert host_kind(host) is kind
+
+
+def test_every_ci_variable_of_the_table_is_used_and_scrubbed() -> None:
+    environ = {name: f"value-of-{name.lower()}-0123456789" for name in ci_secret_variables()}
+    assert clean_environ(environ).keys() == {"GIT_TERMINAL_PROMPT", "PIP_NO_INPUT"}
+    for kind, info in HOST_KINDS.items():
+        for variable, _user in info.ci_variables:
+            host = next(iter(info.hosts))
+            url, _ = parse_git_url(f"git+https://{host}/o/r.git")
+            credential = Credentials(environ={variable: "t0ken-" + variable}).for_url(url)
+            assert credential is not None and credential.source == variable, kind
+            break  # the first of each kind wins when it is set
