@@ -16,6 +16,7 @@ from ._errors import (
     RequirementError,
     UnsafeRepositoryError,
 )
+from ._options import VendorOptions
 from ._prebuild import prebuild
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
@@ -33,6 +34,7 @@ __all__ = [
     "RequirementError",
     "Secret",
     "UnsafeRepositoryError",
+    "VendorOptions",
     "VendorResult",
     "VendoredWheel",
     "__version__",

@@ -20,6 +20,7 @@ from typing import Any
 from . import __version__
 from ._cache import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
+from ._options import VendorOptions
 from ._outputs import OutputsSwitched
 from ._prebuild import prebuild
 from ._secret import redact
@@ -488,8 +489,6 @@ def _vendor(args: argparse.Namespace) -> int:
     wheelhouse: Path = args.wheelhouse
     output = args.output_requirements or wheelhouse / "requirements.txt"
     lock = args.lock or Path(requirements[0]).parent / "gitdeps.lock"
-    if args.jobs is not None and args.jobs < 1:
-        raise GitDepsError(f"--jobs {args.jobs}: give a number of at least 1")
     if args.timeout is not None:
         try:
             seconds = float(args.timeout)
@@ -498,30 +497,27 @@ def _vendor(args: argparse.Namespace) -> int:
         if not 0 < seconds < float("inf"):
             raise GitDepsError(f"--timeout {args.timeout}: give a number of seconds above 0")
         os.environ["GITDEPS_HTTP_TIMEOUT"] = str(seconds)  # this process is the CLI's own
-    result = vendor(
-        requirements=requirements,
-        wheelhouse=wheelhouse,
-        output_requirements=output,
-        lock=lock,
+    options = VendorOptions(
         locked=args.locked,
         upgrade=args.upgrade,
-        upgrade_packages=args.upgrade_package,
+        upgrade_packages=tuple(args.upgrade_package),
         include_public=args.include_public,
-        platform=args.platform,
+        platform=tuple(args.platform),
         python_version=args.python_version,
         implementation=args.implementation,
-        abi=args.abi,
+        abi=tuple(args.abi),
         jobs=args.jobs,
         build_isolation=args.build_isolation,
         installer=args.installer,
         cache_dir=args.cache_dir,
         use_cache=args.use_cache,
         config=args.config,
-        extras=args.extras,
-        groups=args.groups,
+        extras=tuple(args.extras),
+        groups=tuple(args.groups),
         remote_cache=args.remote_cache,
         remote_cache_read_only=args.remote_cache_read_only,
     )
+    result = vendor(requirements, wheelhouse, output, lock, options=options)
     _summary(result, quiet=args.quiet)
     return EXIT_OK
 

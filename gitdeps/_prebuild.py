@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from ._fs import atomic_write
+from ._options import VendorOptions
 from ._output import HEADER
 from ._requirements import parse_requirement_files
 from ._vendor import VendorResult, vendor
@@ -66,14 +67,11 @@ def prebuild(
         if not ours:
             original.unlink()  # leave the app exactly as it was
         return None
-    return vendor(
-        requirements=[original],
-        wheelhouse=app / WHEELHOUSE,
-        output_requirements=target,
-        lock=app / "gitdeps.lock",
+    options = VendorOptions(
         locked=locked,
         jobs=jobs,
         use_cache=use_cache,
-        config=config,
+        config=Path(config) if config is not None else None,
         config_root=app,
     )
+    return vendor([original], app / WHEELHOUSE, target, app / "gitdeps.lock", options=options)

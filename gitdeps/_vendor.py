@@ -38,6 +38,7 @@ from ._fs import write_whole
 from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._once import Once
+from ._options import VendorOptions
 from ._output import Pin, render_closure, render_requirements
 from ._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
 from ._public import Target, check_installable
@@ -432,6 +433,7 @@ def vendor(
     output_requirements: str | os.PathLike[str],
     lock: str | os.PathLike[str] | None = None,
     *,
+    options: VendorOptions | None = None,
     locked: bool = False,
     upgrade: bool = False,
     upgrade_packages: Sequence[str] = (),
@@ -458,49 +460,83 @@ def vendor(
     credentials, no git) and, unless ``locked``, the ``lock``. Raises a
     :class:`GitDepsError` and leaves every existing output as it was on failure.
 
-    ``remote_cache`` is the URL of an Azure Blob container shared by every machine
-    (else ``GITDEPS_REMOTE_CACHE``, else ``[cache] remote`` in gitdeps.toml); see
-    docs/remote-cache.md.
+    How to vendor is one :class:`VendorOptions`: pass it as ``options``, or its fields
+    as keywords (not both). ``remote_cache`` is the URL of an Azure Blob container shared
+    by every machine (else ``GITDEPS_REMOTE_CACHE``, else ``[cache] remote`` in
+    gitdeps.toml); see docs/remote-cache.md.
     """
-    started = time.monotonic()
-    build_timeout()  # invalid limits are refused before any work
-    limits()
-    if locked and (upgrade or upgrade_packages):
-        raise GitDepsError("--locked and --upgrade contradict each other; choose one")
-    target = Target(
-        platforms=tuple(platform),
+    from_keywords = VendorOptions(
+        locked=locked,
+        upgrade=upgrade,
+        upgrade_packages=tuple(upgrade_packages),
+        include_public=include_public,
+        platform=tuple(platform),
         python_version=python_version,
         implementation=implementation,
-        abis=tuple(abi),
+        abi=tuple(abi),
+        jobs=jobs,
+        build_isolation=build_isolation,
+        installer=installer,
+        cache_dir=Path(cache_dir) if cache_dir is not None else None,
+        use_cache=use_cache,
+        config=Path(config) if config is not None else None,
+        config_root=Path(config_root) if config_root is not None else None,
+        extras=tuple(extras),
+        groups=tuple(groups),
+        remote_cache=remote_cache,
+        remote_cache_read_only=remote_cache_read_only,
     )
-    if target.foreign and not include_public:
-        logger.info(
-            "--platform and friends check the private wheels; add --include-public to "
-            "vendor the public dependencies for that target too"
-        )
+    if options is not None and from_keywords != VendorOptions():
+        raise GitDepsError("vendor(): pass options= or its fields as keywords, not both")
     if not requirements:
         raise GitDepsError("no requirements file given; pass -r requirements.txt")
     if isinstance(requirements, (str, os.PathLike)):
         requirements = [requirements]
-    sources = [Path(r) for r in requirements]
-    wheelhouse_path = Path(wheelhouse)
-    output_path = Path(output_requirements)
-    lock_path = Path(lock) if lock is not None else None
-    if locked and lock_path is None:
-        raise LockError("--locked needs --lock FILE")
-    settings = load_config(
-        Path(config) if config is not None else None,
-        root=Path(config_root) if config_root is not None else None,
+    return _vendor(
+        [Path(r) for r in requirements],
+        Path(wheelhouse),
+        Path(output_requirements),
+        Path(lock) if lock is not None else None,
+        options or from_keywords,
     )
-    remote = remote_settings(settings.cache, url=remote_cache, read_only=remote_cache_read_only)
-    _check_outputs(wheelhouse_path, output_path, lock_path)
-    parsed = parse_requirement_files(sources, extras=extras, groups=groups)
+
+
+def _vendor(
+    sources: list[Path],
+    wheelhouse: Path,
+    output: Path,
+    lock_path: Path | None,
+    options: VendorOptions,
+) -> VendorResult:
+    """The pipeline: inputs, then the graph (resolve, fetch, build, rewrite), then the
+    outputs, switched together."""
+    started = time.monotonic()
+    build_timeout()  # invalid limits are refused before any work
+    limits()
+    target = Target(
+        platforms=options.platform,
+        python_version=options.python_version,
+        implementation=options.implementation,
+        abis=options.abi,
+    )
+    if target.foreign and not options.include_public:
+        logger.info(
+            "--platform and friends check the private wheels; add --include-public to "
+            "vendor the public dependencies for that target too"
+        )
+    if options.locked and lock_path is None:
+        raise LockError("--locked needs --lock FILE")
+    settings = load_config(options.config, root=options.config_root)
+    remote = remote_settings(
+        settings.cache, url=options.remote_cache, read_only=options.remote_cache_read_only
+    )
+    _check_outputs(wheelhouse, output, lock_path)
+    parsed = parse_requirement_files(sources, extras=options.extras, groups=options.groups)
     previous = read_lock(lock_path) if lock_path is not None else None
-    if locked and previous is None:
+    if options.locked and previous is None:
         raise LockError(
             f"--locked: the lock {lock_path} does not exist; run without --locked first"
         )
-    jobs = jobs or os.cpu_count() or 1
 
     with (
         contextlib.ExitStack() as held,
@@ -509,8 +545,9 @@ def vendor(
         scratch = Path(scratch_dir)
         (scratch / "src").mkdir()
         (scratch / "built").mkdir()
-        cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
-        if cache is not None:
+        cache = None
+        if options.use_cache:
+            cache = Cache(options.cache_dir or default_cache_dir())
             held.enter_context(cache.in_use())
         shared = RemoteCache(remote) if remote is not None and cache is not None else None
         if shared is not None:
@@ -519,23 +556,23 @@ def vendor(
             BuildEnvironments(
                 scratch / "envs",
                 index_options=parsed.index_options,
-                installer=installer,
+                installer=options.installer,
                 cache=cache,
             )
-            if build_isolation
+            if options.build_isolation
             else None
         )
         run = _Run(
             scratch=scratch,
             credentials=Credentials(parsed.credentials, config=settings),
-            lock=None if upgrade else previous,
+            lock=None if options.upgrade else previous,
             lock_path=lock_path,
-            locked=locked,
-            upgrade_packages=frozenset(canonicalize_name(n) for n in upgrade_packages),
+            locked=options.locked,
+            upgrade_packages=frozenset(canonicalize_name(n) for n in options.upgrade_packages),
             environments=environments,
             cache=cache,
             remote=shared,
-            jobs=jobs,
+            jobs=options.jobs or os.cpu_count() or 1,
         )
         top_nodes = run.run(parsed.git)
         try:
@@ -544,17 +581,17 @@ def vendor(
                 parsed=parsed,
                 top_nodes=top_nodes,
                 sources=sources,
-                wheelhouse=wheelhouse_path,
-                output=output_path,
+                wheelhouse=wheelhouse,
+                output=output,
                 lock_path=lock_path,
                 previous=previous,
-                locked=locked,
+                locked=options.locked,
                 started=started,
-                include_public=include_public,
+                include_public=options.include_public,
                 target=target,
             )
         except OSError as exc:
-            where = exc.filename or wheelhouse_path
+            where = exc.filename or wheelhouse
             raise GitDepsError(
                 f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
                 "or fix the permissions and run again (each output file is the old one or the "

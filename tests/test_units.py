@@ -107,3 +107,29 @@ def test_every_ci_variable_of_the_table_is_used_and_scrubbed() -> None:
             credential = Credentials(environ={variable: "t0ken-" + variable}).for_url(url)
             assert credential is not None and credential.source == variable, kind
             break  # the first of each kind wins when it is set
+
+
+def test_vendor_options_refuse_what_contradicts_and_normalise_what_they_hold() -> None:
+    from gitdeps import GitDepsError, VendorOptions
+
+    options = VendorOptions(platform=["win_amd64"], cache_dir="c", jobs=2)  # type: ignore[arg-type]
+    assert options.platform == ("win_amd64",) and options.cache_dir == Path("c")
+    for bad in (
+        {"locked": True, "upgrade": True},
+        {"locked": True, "upgrade_packages": ("a",)},
+        {"jobs": 0},
+        {"installer": "poetry"},
+        {"extras": "viz"},  # a string, not a list of them
+    ):
+        with pytest.raises(GitDepsError):
+            VendorOptions(**bad)
+
+
+def test_vendor_takes_options_or_keywords_not_both(tmp_path: Path) -> None:
+    import gitdeps
+
+    with pytest.raises(gitdeps.GitDepsError, match="options= or its fields as keywords"):
+        gitdeps.vendor(
+            [tmp_path / "r.txt"], tmp_path / "wh", tmp_path / "o.txt",
+            options=gitdeps.VendorOptions(), locked=True,
+        )  # fmt: skip
