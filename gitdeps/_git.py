@@ -29,7 +29,14 @@ from dulwich.client import (
     Urllib3HttpGitClient,
     default_user_agent_string,
 )
-from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    GitProtocolError,
+    HangupException,
+    NotGitRepository,
+    ObjectFormatException,
+)
 
 from ._credentials.base import Credential
 from ._credentials.store import Credentials, token_variable
@@ -309,10 +316,13 @@ def _errors(
         raise FetchError(
             f"repository not found (404): {url.repo}{moved}; check the URL{extra}"
         ) from None
-    except zlib.error as exc:
+    except (zlib.error, ChecksumMismatch, ApplyDeltaError, ObjectFormatException) as exc:
+        # A pack whose data, delta or checksum does not add up: damaged on the way (a
+        # proxy, a broken connection) or on the host.
         raise FetchError(
-            f"what {url.hostport} sent for {url.repo} is damaged ({exc}); try again, and if it "
-            "persists, check the repository on the host"
+            f"what {url.hostport} sent for {url.repo} is damaged ({type(exc).__name__}: "
+            f"{_reason(redact(str(exc)))}); try again, and if it persists, check the "
+            "repository on the host"
         ) from None
     except urllib3.exceptions.HTTPError as exc:
         # ReadTimeoutError, ProtocolError, ...: the connection broke or stalled mid-answer

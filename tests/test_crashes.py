@@ -149,3 +149,28 @@ def test_a_backend_that_writes_a_broken_wheel(
         env={"GITDEPS_TOKEN_127_0_0_1": canary},
     )  # fmt: skip
     _clean(ran, 6, "requirements.txt:1: bad:", phrase)
+
+
+@pytest.mark.parametrize("where", ["object-data", "pack-trailer"])
+def test_a_damaged_pack_from_the_host(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A host (or a proxy in between) that damages the pack: a clear FetchError that names
+    the repository, never a zlib or checksum traceback."""
+    forge.push("o/lib.git", project("lib", "1.0", value="x" * 2000), tag="v1")
+    server = forge.server
+    reply = server._reply
+
+    def damaging(handler: Any, status: int, headers: Any, body: bytes) -> None:
+        start = body.find(b"PACK")
+        if handler.path.endswith("git-upload-pack") and start != -1:
+            at = start + 40 if where == "object-data" else body.rfind(b"0000") - 8
+            body = body[:at] + bytes([body[at] ^ 0xFF]) + body[at + 1 :]
+        reply(handler, status, headers, body)
+
+    monkeypatch.setattr(server, "_reply", damaging)
+    ran = vendor_in(
+        tmp_path / "app", f"lib @ {forge.url('o/lib.git', 'v1')}",
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    _clean(ran, 5, "requirements.txt:1: lib:", f"{forge.server.url}/o/lib.git")
