@@ -497,11 +497,14 @@ class _Parser:
         try:
             for number, line in _logical_lines(_expand(text)):
                 location = Location(_display(path), number)
-                words = line.split()
-                if words[0] in ("-c", "--constraint", "-r", "--requirement") and len(words) > 1:
-                    self._no_git_constraints(resolved.parent / words[1], location)
-                    continue
-                if line.startswith("-"):
+                if line.startswith("-"):  # includes, in any spelling pip takes
+                    try:
+                        options = pip_options(shlex.split(line))
+                    except (ValueError, _OptionError):
+                        continue  # pip's to refuse on the target; nothing here is vendored
+                    for name, value in options:
+                        if name in ("-c", "-r") and value:
+                            self._no_git_constraints(resolved.parent / value, location)
                     continue
                 try:
                     git = _requirement(_split_args_options(line)[0], location, editable=False)

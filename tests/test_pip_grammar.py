@@ -162,7 +162,7 @@ def test_fragments_are_split_as_pip_splits_them(
 
 def test_a_git_url_in_a_constraints_file_is_refused_naming_both_files(tmp_path: Path) -> None:
     (tmp_path / "nested.txt").write_text("lib @ git+https://h.test/o/lib.git@v1\n")
-    (tmp_path / "constraints.txt").write_text("publicdep==1.0\n-c nested.txt\n")
+    (tmp_path / "constraints.txt").write_text("publicdep==1.0\n-cnested.txt\n")
     (tmp_path / "r.txt").write_text("publicdep\n-c constraints.txt\n")
     with pytest.raises(RequirementError) as caught:
         parse_requirement_files([tmp_path / "r.txt"])
