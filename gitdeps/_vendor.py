@@ -82,6 +82,24 @@ class VendoredWheel:
     commit: str
     subdirectory: str
     requested_by: tuple[str, ...]
+    source: str = ""  # credential-free git+URL@ref, as requirements name it
+
+    def lock_entry(self) -> LockedPackage:
+        """This package as the lock records it."""
+        return LockedPackage(
+            name=self.name,
+            version=self.version,
+            url=self.url,
+            requested_revision=self.requested_revision,
+            commit=self.commit,
+            subdirectory=self.subdirectory,
+            wheel=self.path.name,
+            sha256=self.sha256,
+        )
+
+    def pin(self) -> Pin:
+        """This package as the output requirements pin it."""
+        return Pin(self.name, self.version, self.sha256, self.source, self.commit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -662,27 +680,20 @@ def _write_outputs(
                 )
                 url = node.requirement.url
                 check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
-                digest = sha256_file(staged)
-                packages.append(
-                    VendoredWheel(
-                        name=built.info.name,
-                        version=versions[key],
-                        path=wheelhouse / staged.name,
-                        sha256=digest,
-                        url=url.repo,
-                        requested_revision=url.ref or "",
-                        commit=node.commit,
-                        subdirectory=url.subdirectory or "",
-                        requested_by=tuple(node.requested_by),
-                    )
-                )
-                pins[key] = Pin(
+                vendored = VendoredWheel(
                     name=built.info.name,
                     version=versions[key],
-                    sha256=digest,
-                    source=url.requirement_url(),
+                    path=wheelhouse / staged.name,
+                    sha256=sha256_file(staged),
+                    url=url.repo,
+                    requested_revision=url.ref or "",
                     commit=node.commit,
+                    subdirectory=url.subdirectory or "",
+                    requested_by=tuple(node.requested_by),
+                    source=url.requirement_url(),
                 )
+                packages.append(vendored)
+                pins[key] = vendored.pin()
             top_keys = {canonicalize_name(n.built.info.name) for n in top_nodes.values() if n.built}
             by_requirement = {
                 req: pins[canonicalize_name(node.built.info.name)]
@@ -715,19 +726,7 @@ def _write_outputs(
                     wheelhouse=wheelhouse,
                     sources=sources,
                 )
-            new_lock = [
-                LockedPackage(
-                    name=p.name,
-                    version=p.version,
-                    url=p.url,
-                    requested_revision=p.requested_revision,
-                    commit=p.commit,
-                    subdirectory=p.subdirectory,
-                    wheel=p.path.name,
-                    sha256=p.sha256,
-                )
-                for p in packages
-            ]
+            new_lock = [p.lock_entry() for p in packages]
             if previous is not None:
                 _compare_with_lock(previous, new_lock)
             # Everything is ready: stage the requirements and the lock beside their places,
