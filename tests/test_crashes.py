@@ -164,7 +164,7 @@ def test_a_damaged_pack_from_the_host(
     def damaging(handler: Any, status: int, headers: Any, body: bytes) -> None:
         start = body.find(b"PACK")
         if handler.path.endswith("git-upload-pack") and start != -1:
-            at = start + 40 if where == "object-data" else body.rfind(b"0000") - 8
+            at = start + 40 if where == "object-data" else _last_pack_byte(body)
             body = body[:at] + bytes([body[at] ^ 0xFF]) + body[at + 1 :]
         reply(handler, status, headers, body)
 
@@ -174,3 +174,19 @@ def test_a_damaged_pack_from_the_host(
         env={"GITDEPS_TOKEN_127_0_0_1": canary},
     )  # fmt: skip
     _clean(ran, 5, "requirements.txt:1: lib:", f"{forge.server.url}/o/lib.git")
+
+
+def _last_pack_byte(body: bytes) -> int:
+    """The offset of the pack's last byte (its trailer checksum) in a side-band answer:
+    the end of the last band-1 pkt-line."""
+    at, last = 0, -1
+    while at + 4 <= len(body):
+        size = int(body[at : at + 4], 16)
+        if size < 4:  # flush, delimiter, response end
+            at += 4
+            continue
+        if body[at + 4 : at + 5] == b"\x01":
+            last = at + size - 1
+        at += size
+    assert last != -1, "no pack data in the answer"
+    return last
