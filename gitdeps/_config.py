@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from ._credentials import registry as _registry
+from ._credentials.base import AZURE_CREDENTIALS, HostConfig
 from ._errors import GitDepsError
 from ._toml import tomllib
 
 __all__ = [
+    "AZURE_CREDENTIALS",
     "PROVIDERS",
     "Config",
     "ConfigError",
@@ -45,24 +47,12 @@ __all__ = [
 # "env" is the environment (GITDEPS_TOKEN_<HOST> or `variable`); "azure-cli" is short for
 # azure-identity's Azure CLI credential; every other name is a registered provider.
 PROVIDERS = ("env", *_registry.PROVIDERS, "azure-cli")
-AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
 
 
 class ConfigError(GitDepsError):
     """The configuration file cannot be used."""
 
     exit_code = 3
-
-
-@dataclasses.dataclass(frozen=True)
-class HostConfig:
-    provider: str
-    credential: str = "default"  # which azure-identity credential
-    client_id: str | None = None
-    tenant: str | None = None  # msal: the Entra tenant (default: organizations)
-    username: str | None = None
-    scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
-    variable: str | None = None  # provider "env": the variable holding this host's token
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._config import AZURE_CREDENTIALS, ConfigError, RemoteCacheConfig
+from ._config import ConfigError, RemoteCacheConfig
+from ._credentials.base import AZURE_CREDENTIALS
 from ._secret import Secret, redact
 
 __all__ = ["RemoteCache", "RemoteStats", "remote_settings"]

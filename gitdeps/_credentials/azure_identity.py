@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import AuthError
 from .._secret import Secret, redact
-from .base import Credential
+from .base import Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._config import HostConfig
     from .._giturl import GitURL
 
 __all__ = ["AZURE_DEVOPS_SCOPE", "azure_token_credential", "provide"]

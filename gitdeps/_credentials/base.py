@@ -10,10 +10,33 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from .._secret import Secret
 
 if TYPE_CHECKING:
-    from .._config import HostConfig
     from .._giturl import GitURL
 
-__all__ = ["GIT_CREDENTIAL_SOURCE", "Credential", "Provider", "expired"]
+__all__ = [
+    "AZURE_CREDENTIALS",
+    "GIT_CREDENTIAL_SOURCE",
+    "Credential",
+    "HostConfig",
+    "Provider",
+    "expired",
+]
+
+# Which azure-identity credential a host (or the remote cache) is configured to use.
+AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-cli", "environment")
+
+
+@dataclasses.dataclass(frozen=True)
+class HostConfig:
+    """A host's table in gitdeps.toml: which provider answers for it, and how."""
+
+    provider: str
+    credential: str = "default"  # which azure-identity credential
+    client_id: str | None = None
+    tenant: str | None = None  # msal: the Entra tenant (default: organizations)
+    username: str | None = None
+    scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
+    variable: str | None = None  # provider "env": the variable holding this host's token
+
 
 # The source of credentials that git's helpers gave: told approve/reject afterwards.
 GIT_CREDENTIAL_SOURCE = "git credential fill"

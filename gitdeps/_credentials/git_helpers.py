@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 from .._errors import AuthError
 from .._secret import Secret
 from .._subprocess import clean_environ
-from .base import GIT_CREDENTIAL_SOURCE, Credential
+from .base import GIT_CREDENTIAL_SOURCE, Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._config import HostConfig
     from .._giturl import GitURL
 
 __all__ = ["provide", "report"]

@@ -20,10 +20,9 @@ from .._cache import default_cache_dir
 from .._errors import AuthError
 from .._fs import atomic_write
 from .._secret import Secret, redact
-from .base import Credential
+from .base import Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._config import HostConfig
     from .._giturl import GitURL
 
 __all__ = ["DEFAULT_CLIENT_ID", "login", "logout", "msal_credential", "provide"]
