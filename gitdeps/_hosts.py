@@ -54,7 +54,7 @@ HOST_KINDS: Mapping[HostKind, HostKindInfo] = {
 def host_kind(host: str) -> HostKind:
     host = host.lower()
     for kind, info in HOST_KINDS.items():
-        if host in info.hosts or host.endswith(info.suffixes or ("\0",)):
+        if host in info.hosts or (info.suffixes and host.endswith(info.suffixes)):
             return kind
     return HostKind.GENERIC
 
