@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +38,7 @@ from dulwich.errors import (
     ObjectFormatException,
 )
 
+from ._advertisement import RefFilter, TooManyRefs
 from ._credentials.base import Credential
 from ._credentials.store import Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
@@ -98,14 +99,16 @@ class _HostAnswered(GitProtocolError):
 
 
 class _OriginBoundClient(Urllib3HttpGitClient):
-    """dulwich's HTTP client, sending ``Authorization`` to one origin only."""
+    """dulwich's HTTP client, sending ``Authorization`` to one origin only, and passing
+    on only the refs under ``refs`` (prefixes) from a ref advertisement."""
 
-    def __init__(self, url: str, authorization: str | None) -> None:
+    def __init__(self, url: str, authorization: str | None, refs: Sequence[bytes]) -> None:
         pool = pool_for(url, headers={"User-agent": default_user_agent_string()})
         # No timeout of dulwich's own: it would override the pool's connect/read pair.
         super().__init__(url, pool_manager=pool, timeout=None, quiet=True)
         self._gitdeps_authorization = authorization
         self._gitdeps_origin = origin_of(url)
+        self._gitdeps_refs = refs
         self._gitdeps_deadline = time.monotonic() + limits().deadline
         self._gitdeps_responses: list[Any] = []
         self._gitdeps_watch: threading.Timer | None = None
@@ -153,6 +156,8 @@ class _OriginBoundClient(Urllib3HttpGitClient):
             if response.status == 404:
                 raise NotGitRepository(answered)
             raise _HostAnswered(response.status, answered)
+        if "/info/refs" in url or (isinstance(data, bytes) and b"command=ls-refs" in data):
+            read = RefFilter(read, self._gitdeps_refs, limits().max_refs).read
         return response, read
 
 
@@ -166,7 +171,13 @@ def _answered_url(response: Any, url: str) -> str:
     return answered
 
 
-def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
+_LISTED = (b"HEAD", b"refs/heads/", b"refs/tags/")  # what git fetch asks a host for
+
+
+def _client(
+    url: GitURL, credential: Credential | None, refs: Sequence[bytes] = _LISTED
+) -> tuple[Any, bytes]:
+    """A client for ``url``; over HTTP, one that keeps only the refs under ``refs``."""
     if url.scheme == "file":
         return LocalGitClient(), _file_path(url).encode()
     if url.scheme == "ssh":
@@ -181,7 +192,7 @@ def _client(url: GitURL, credential: Credential | None) -> tuple[Any, bytes]:
         )
         return client, url.path.encode("utf-8")
     authorization = credential.authorization() if credential else None
-    return _OriginBoundClient(url.repo, authorization), b""
+    return _OriginBoundClient(url.repo, authorization, refs), b""
 
 
 @contextmanager
@@ -316,6 +327,12 @@ def _errors(
         raise FetchError(
             f"repository not found (404): {url.repo}{moved}; check the URL{extra}"
         ) from None
+    except TooManyRefs as exc:
+        raise FetchError(
+            f"{url.hostport} listed more than {exc.limit} branches and tags for {url.repo}; "
+            "gitdeps stops there so that a broken or hostile host cannot fill memory: if the "
+            "repository really holds that many, raise GITDEPS_MAX_REFS"
+        ) from None
     except (zlib.error, ChecksumMismatch, ApplyDeltaError, ObjectFormatException) as exc:
         # A pack whose data, delta or checksum does not add up: damaged on the way (a
         # proxy, a broken connection) or on the host.
@@ -435,13 +452,13 @@ def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
     """One ``ls-remote`` of HEAD, the branches and the tags (and the ref ``url`` names,
     if it is a full name elsewhere), as ``git fetch`` asks: a host's pull-request and
     review refs, often most of a large advertisement, are not sent."""
-    prefixes = [b"HEAD", b"refs/heads/", b"refs/tags/"]
+    prefixes = list(_LISTED)
     extra = listing_key(url)[1]
     if extra:
         prefixes.append(extra.encode("utf-8"))
 
     def ls_remote(credential: Credential | None) -> Any:
-        client, path = _client(url, credential)
+        client, path = _client(url, credential, prefixes)
         with _bounded(client, url, "listing the refs of"):
             return client.get_refs(path, ref_prefix=prefixes)
 
@@ -547,9 +564,17 @@ def _fetch_into(
     progress: Callable[[bytes], None] | None,
 ) -> None:
     def fetch(credential: Credential | None) -> None:
-        client, path = _client(url, credential)
+        # The commit is known: of the refs, only HEAD (and a v0 host's capabilities).
+        client, path = _client(url, credential, [b"HEAD"])
         with _bounded(client, url, "fetching from"):
-            client.fetch(path, repo, determine_wants=determine_wants, depth=1, progress=progress)
+            client.fetch(
+                path,
+                repo,
+                determine_wants=determine_wants,
+                depth=1,
+                progress=progress,
+                ref_prefix=[b"HEAD"],
+            )
 
     _run(url, credentials, "fetch from", fetch, commit=commit)
     from dulwich.objects import ObjectID

@@ -7,7 +7,7 @@ import os
 
 from ._errors import GitDepsError
 
-__all__ = ["Limits", "env_seconds", "limits"]
+__all__ = ["Limits", "env_count", "env_seconds", "limits"]
 
 
 def env_seconds(variable: str, default: float) -> float:
@@ -24,6 +24,16 @@ def env_seconds(variable: str, default: float) -> float:
     return seconds
 
 
+def env_count(variable: str, default: int) -> int:
+    """``$variable`` as a whole number above 0; ``default`` when it is unset or empty."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdecimal() or int(text) < 1:
+        raise GitDepsError(f"{variable} must be a whole number above 0, not {text!r}")
+    return int(text)
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """How long gitdeps waits for a host, and how often it tries again."""
@@ -32,6 +42,7 @@ class Limits:
     read: float  # GITDEPS_HTTP_TIMEOUT (--timeout): silence while waiting for data
     deadline: float  # GITDEPS_FETCH_DEADLINE: one listing or fetch of a repository, all in
     retry_after_max: float  # GITDEPS_RETRY_AFTER_MAX: the most a Retry-After makes us wait
+    max_refs: int = 200_000  # GITDEPS_MAX_REFS: branches and tags one listing may hold
     retries: int = 3  # connection failures, resets, 429 and 5xx answers
 
 
@@ -42,4 +53,5 @@ def limits() -> Limits:
         read=env_seconds("GITDEPS_HTTP_TIMEOUT", 60.0),
         deadline=env_seconds("GITDEPS_FETCH_DEADLINE", 900.0),
         retry_after_max=env_seconds("GITDEPS_RETRY_AFTER_MAX", 30.0),
+        max_refs=env_count("GITDEPS_MAX_REFS", 200_000),
     )
