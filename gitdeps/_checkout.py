@@ -16,7 +16,7 @@ import re
 import stat
 import unicodedata
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
@@ -145,16 +145,15 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                 )
             else:
                 entries.append(Entry(prefix + name, entry.sha, mode))
-                blob = _object(repo, entry.sha, Blob, what)
                 try:
                     handle = open(target, "xb")  # noqa: SIM115 - closed just below
                 except FileExistsError:
                     raise _collision(what, prefix + name) from None
                 with handle:
-                    for chunk in blob.as_raw_chunks():
-                        handle.write(chunk)
-                if blob.raw_length() <= 1024:
-                    pointer = parse_lfs_pointer(blob.as_raw_string())
+                    size = _write_blob(repo, entry.sha, handle, what)
+                if size <= 1024:
+                    data = _object(repo, entry.sha, Blob, what).as_raw_string()
+                    pointer = parse_lfs_pointer(data)
                     if pointer is not None:
                         lfs.append(LfsPointer(prefix + name, *pointer))
                 if mode & 0o111:
@@ -213,6 +212,30 @@ def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) 
 
 
 _T = TypeVar("_T", Tree, Blob)
+
+_STREAMED = 1 << 20  # blobs from this size up are inflated into their file a chunk at a time
+
+
+def _write_blob(repo: Repo, sha: bytes, handle: BinaryIO, what: str) -> int:
+    """Write blob ``sha`` into ``handle``; its size. A large blob stored whole in a pack
+    goes through a small buffer (:func:`copy_whole_blob`); dulwich would hold it whole."""
+    from dulwich.objects import ObjectID
+
+    from ._packs import copy_whole_blob
+
+    for pack in repo.object_store.packs:
+        try:
+            offset = pack.index.object_offset(ObjectID(sha))
+        except KeyError:
+            continue
+        size = copy_whole_blob(os.fspath(pack.data.path), offset, _STREAMED, handle)
+        if size is not None:
+            return size
+        break
+    blob = _object(repo, sha, Blob, what)
+    for chunk in blob.as_raw_chunks():
+        handle.write(chunk)
+    return blob.raw_length()
 
 
 def _object(repo: Repo, sha: bytes, kind: type[_T], what: str) -> _T:

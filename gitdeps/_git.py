@@ -13,6 +13,7 @@ import logging
 import os
 import shlex
 import socket
+import tempfile
 import threading
 import time
 import zlib
@@ -44,6 +45,7 @@ from ._credentials.store import Credentials, token_variable
 from ._errors import AuthError, FetchError, GitDepsError
 from ._giturl import GitURL, origin_of
 from ._network import CA_VARIABLES, limits, pool_for, tls_failure
+from ._packs import DamagedPack
 from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._secret import redact
 
@@ -333,13 +335,21 @@ def _errors(
             "gitdeps stops there so that a broken or hostile host cannot fill memory: if the "
             "repository really holds that many, raise GITDEPS_MAX_REFS"
         ) from None
-    except (zlib.error, ChecksumMismatch, ApplyDeltaError, ObjectFormatException) as exc:
+    except (
+        DamagedPack,
+        zlib.error,
+        ChecksumMismatch,
+        ApplyDeltaError,
+        ObjectFormatException,
+    ) as exc:
         # A pack whose data, delta or checksum does not add up: damaged on the way (a
         # proxy, a broken connection) or on the host.
+        reason = _reason(redact(str(exc)))
+        if not isinstance(exc, DamagedPack):
+            reason = f"{type(exc).__name__}: {reason}"
         raise FetchError(
-            f"what {url.hostport} sent for {url.repo} is damaged ({type(exc).__name__}: "
-            f"{_reason(redact(str(exc)))}); try again, and if it persists, check the "
-            "repository on the host"
+            f"what {url.hostport} sent for {url.repo} is damaged ({reason}); try again, and "
+            "if it persists, check the repository on the host"
         ) from None
     except urllib3.exceptions.HTTPError as exc:
         # ReadTimeoutError, ProtocolError, ...: the connection broke or stalled mid-answer
@@ -567,14 +577,10 @@ def _fetch_into(
         # The commit is known: of the refs, only HEAD (and a v0 host's capabilities).
         client, path = _client(url, credential, [b"HEAD"])
         with _bounded(client, url, "fetching from"):
-            client.fetch(
-                path,
-                repo,
-                determine_wants=determine_wants,
-                depth=1,
-                progress=progress,
-                ref_prefix=[b"HEAD"],
-            )
+            if isinstance(client, LocalGitClient):  # a copy between local object stores
+                client.fetch(path, repo, determine_wants=determine_wants, depth=1)  # type: ignore[arg-type]
+            else:
+                _fetch_pack(client, path, repo, determine_wants, progress)
 
     _run(url, credentials, "fetch from", fetch, commit=commit)
     from dulwich.objects import ObjectID
@@ -584,6 +590,42 @@ def _fetch_into(
             f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
             "force-pushed?)"
         )
+
+
+def _fetch_pack(
+    client: Any,
+    path: bytes,
+    repo: Repo,
+    determine_wants: Callable[..., list[bytes]],
+    progress: Callable[[bytes], None] | None,
+) -> None:
+    """A depth-1 fetch, its pack written to disk as it arrives and indexed a chunk at a
+    time (:mod:`gitdeps._packs`): dulwich's own indexing holds each object whole, twice."""
+    from ._packs import index_pack
+
+    pack_dir = Path(repo.object_store.pack_dir)
+    handle, incoming = tempfile.mkstemp(dir=pack_dir, prefix="incoming-", suffix=".pack")
+    try:
+        with os.fdopen(handle, "wb") as pack:
+            result = client.fetch_pack(
+                path,
+                determine_wants,
+                repo.get_graph_walker(),
+                pack.write,
+                progress=progress,
+                depth=1,
+                ref_prefix=[b"HEAD"],
+            )
+        if result.object_format not in (None, "sha1"):
+            raise FetchError(
+                f"{result.object_format} repositories are not supported yet; only SHA-1"
+            )
+        if Path(incoming).stat().st_size:
+            index_pack(Path(incoming), pack_dir)
+        repo.update_shallow(result.new_shallow, result.new_unshallow)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(incoming)
 
 
 @dataclasses.dataclass(frozen=True)

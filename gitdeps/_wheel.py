@@ -13,10 +13,13 @@ and must not lose to a same-named package on a public index. So it gets:
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import dataclasses
 import hashlib
 import io
+import os
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from email.parser import HeaderParser
@@ -99,9 +102,32 @@ def _rewrite_metadata(text: str, version: str, requires_dist: list[str]) -> str:
     return "\n".join(out) + sep + body
 
 
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def _record_hash(digest: hashlib._Hash) -> str:
+    encoded = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+    return "sha256=" + encoded
+
+
+def _renamed(name: str, moves: tuple[tuple[str, str], ...]) -> str:
+    """A member's name in the rewritten wheel: its .dist-info and .data at the new version."""
+    for old, new in moves:
+        if name.startswith(old):
+            return new + name[len(old) :]
+    return name
+
+
+def _copy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile, name: str
+) -> tuple[hashlib._Hash, int]:
+    """Copy one member a megabyte at a time; its sha256 and size, for RECORD."""
+    clone = _clone_info(info, name)
+    clone.file_size = info.file_size  # so zipfile picks ZIP64 for a member over 2 GiB
+    digest, size = hashlib.sha256(), 0
+    with archive.open(info) as source, out.open(clone, "w") as target:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+            target.write(block)
+    return digest, size
 
 
 def rewrite_wheel(
@@ -136,34 +162,44 @@ def rewrite_wheel(
         ]
         new_metadata = _rewrite_metadata(metadata, version, requires).encode("utf-8")
 
-        buffer = io.BytesIO()
-        records: list[tuple[str, str, str]] = []
-        record_info: zipfile.ZipInfo | None = None
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            for info in archive.infolist():
-                name = info.filename
-                if name.startswith(old_dist_info + "/"):
-                    name = new_dist_info + name[len(old_dist_info) :]
-                elif name.startswith(old_data):
-                    name = new_data + name[len(old_data) :]
-                base = name.rsplit("/", 1)[-1]
-                if name.startswith(new_dist_info + "/") and base in ("RECORD.jws", "RECORD.p7s"):
-                    continue  # signatures over the old RECORD
-                if name == f"{new_dist_info}/RECORD":
-                    record_info = info
-                    continue
-                data = new_metadata if name == f"{new_dist_info}/METADATA" else archive.read(info)
-                out.writestr(_clone_info(info, name), data)
-                if not name.endswith("/"):
-                    records.append((name, _record_hash(data), str(len(data))))
-            record_name = f"{new_dist_info}/RECORD"
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerows(records)
-            writer.writerow((record_name, "", ""))
-            template = record_info or zipfile.ZipInfo(record_name, (1980, 1, 1, 0, 0, 0))
-            out.writestr(_clone_info(template, record_name), text.getvalue().encode("utf-8"))
-    target.write_bytes(buffer.getvalue())
+        moves = ((f"{old_dist_info}/", f"{new_dist_info}/"), (old_data, new_data))
+        signatures = {f"{new_dist_info}/RECORD.jws", f"{new_dist_info}/RECORD.p7s"}
+        # Member by member through a small buffer, into a file renamed into place: a
+        # wheel can hold files of hundreds of megabytes.
+        handle, partial = tempfile.mkstemp(dir=outdir, prefix=".rewrite-", suffix=".whl")
+        try:
+            with (
+                os.fdopen(handle, "wb") as raw,
+                zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as out,
+            ):
+                records: list[tuple[str, str, str]] = []
+                record_info: zipfile.ZipInfo | None = None
+                for info in archive.infolist():
+                    name = _renamed(info.filename, moves)
+                    if name in signatures:
+                        continue  # signatures over the old RECORD
+                    if name == f"{new_dist_info}/RECORD":
+                        record_info = info
+                        continue
+                    if name == f"{new_dist_info}/METADATA":
+                        out.writestr(_clone_info(info, name), new_metadata)
+                        digest, size = hashlib.sha256(new_metadata), len(new_metadata)
+                    else:
+                        digest, size = _copy_member(archive, info, out, name)
+                    if not name.endswith("/"):
+                        records.append((name, _record_hash(digest), str(size)))
+                record_name = f"{new_dist_info}/RECORD"
+                text = io.StringIO()
+                writer = csv.writer(text, lineterminator="\n")
+                writer.writerows(records)
+                writer.writerow((record_name, "", ""))
+                template = record_info or zipfile.ZipInfo(record_name, (1980, 1, 1, 0, 0, 0))
+                out.writestr(_clone_info(template, record_name), text.getvalue().encode("utf-8"))
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
     return target
 
 
