@@ -26,12 +26,12 @@ from pathlib import Path
 from ._filelock import exclusive
 from ._fs import atomic_write
 
-__all__ = ["JOURNAL", "Plan", "locked_outputs", "publish", "staged_path"]
+__all__ = ["JOURNAL", "STAGING", "Plan", "locked_outputs", "publish", "staged_path"]
 
 logger = logging.getLogger("gitdeps")
 
 JOURNAL = ".gitdeps-journal.json"
-_STAGING = ".gitdeps-staging-"
+STAGING = ".gitdeps-staging-"
 _STAGED_SUFFIX = ".gitdeps-new"
 
 
@@ -58,11 +58,14 @@ def _lock_file(where: Path) -> Path:
 
 
 @contextlib.contextmanager
-def locked_outputs(where: Path, finals: Sequence[Path]) -> Iterator[None]:
-    """Hold the output folder ``where``; first finish or clear what an earlier run left."""
+def locked_outputs(
+    where: Path, finals: Sequence[Path], *, wheelhouse: Path | None = None
+) -> Iterator[None]:
+    """Hold the output folder ``where`` (the wheelhouse's parent); first finish or clear
+    what an earlier run left there and in ``wheelhouse``, where wheels are staged."""
     where.mkdir(parents=True, exist_ok=True)
     with exclusive(_lock_file(where)):
-        _recover(where, finals)
+        _recover(where, finals, [where, *([wheelhouse] if wheelhouse else [])])
         yield
 
 
@@ -113,12 +116,12 @@ def _load(text: str) -> Plan:
     for staged, final in data["moves"]:
         staged_path_, final_path = Path(staged), Path(final)
         # Only what gitdeps stages: a staging folder's file, or a '.name.gitdeps-new'.
-        if staged_path_.parent.name.startswith(_STAGING) or staged_path_ == staged_path(final_path):
+        if staged_path_.parent.name.startswith(STAGING) or staged_path_ == staged_path(final_path):
             moves.append((staged_path_, final_path))
     return Plan(tuple(moves), tuple(Path(p) for p in data["removals"]))
 
 
-def _recover(where: Path, finals: Sequence[Path]) -> None:
+def _recover(where: Path, finals: Sequence[Path], staging_in: Sequence[Path]) -> None:
     journal = where / JOURNAL
     if journal.exists():
         try:
@@ -129,8 +132,9 @@ def _recover(where: Path, finals: Sequence[Path]) -> None:
             logger.warning("a run was stopped while switching the outputs; completing it")
             _apply(plan)
         journal.unlink(missing_ok=True)
-    for leftover in where.glob(f"{_STAGING}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    for folder in staging_in:
+        for leftover in folder.glob(f"{STAGING}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
     for final in finals:
         staged_path(final).unlink(missing_ok=True)
         for temporary in final.parent.glob(f".{final.name}.*.tmp"):  # atomic_write's

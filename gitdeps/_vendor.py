@@ -40,7 +40,7 @@ from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._once import Once
 from ._options import VendorOptions
 from ._output import Pin, render_closure, render_requirements
-from ._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
+from ._outputs import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
 from ._public import Target, check_installable
 from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._remote import RemoteCache, RemoteStats, remote_settings
@@ -658,10 +658,13 @@ def _write_outputs(
     if locked and previous is not None:
         _hold_to_the_lock(run, previous, versions)
     finals = [output, *([lock_path] if lock_path is not None else [])]
-    with locked_outputs(wheelhouse.parent, finals):
-        # Beside the wheelhouse (same file system, so each wheel moves in atomically),
-        # and the wheelhouse itself is created only when there is something to publish.
-        staging = Path(tempfile.mkdtemp(prefix=".gitdeps-staging-", dir=wheelhouse.parent))
+    with locked_outputs(wheelhouse.parent, finals, wheelhouse=wheelhouse):
+        # Inside the wheelhouse: the same file system even when the wheelhouse is a mount
+        # of its own (a container volume), so each wheel moves in atomically. A wheelhouse
+        # made for this run goes again if the run publishes nothing.
+        made = not wheelhouse.exists()
+        wheelhouse.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=wheelhouse))
         try:
             packages: list[VendoredWheel] = []
             pins: dict[str, Pin] = {}
@@ -731,7 +734,6 @@ def _write_outputs(
                 _compare_with_lock(previous, new_lock)
             # Everything is ready: stage the requirements and the lock beside their places,
             # then switch the whole set under a journal (see _outputs).
-            wheelhouse.mkdir(exist_ok=True)
             moves: list[tuple[Path, Path]] = []
             for staged in sorted(staging.glob("*.whl")):
                 final = wheelhouse / staged.name
@@ -750,6 +752,9 @@ def _write_outputs(
         finally:
             if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
                 shutil.rmtree(staging, ignore_errors=True)
+                if made:
+                    with contextlib.suppress(OSError):  # not empty: something was published
+                        wheelhouse.rmdir()
         return VendorResult(
             packages=tuple(packages),
             wheelhouse=wheelhouse,
