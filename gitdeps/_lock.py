@@ -88,6 +88,11 @@ def read_lock(path: Path) -> Lock | None:
             "it and run without --locked to write a new one"
         ) from None
     version = data.get("version")
+    if version is None:
+        raise LockError(
+            f"{path}: this is not a gitdeps lock (it has no 'version = {LOCK_VERSION}'); "
+            "restore it from version control, or delete it and run without --locked"
+        )
     if version != LOCK_VERSION:
         raise LockError(
             f"{path}: lock format version {version!r} is not one this gitdeps reads "

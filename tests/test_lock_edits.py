@@ -73,3 +73,17 @@ def test_an_edited_lock_never_deletes_an_output(tmp_path: Path) -> None:
     assert ran.returncode == 7, ran.output
     assert "is not a wheel file name" in ran.stderr
     assert (app / "wh" / "requirements.txt").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("# some notes\n", "this is not a gitdeps lock (it has no 'version = 1')"),
+        ("version = 7\n", "lock format version 7 is not one this gitdeps reads"),
+        ("version = \n", "cannot read the lock"),
+    ],
+)
+def test_a_file_that_is_no_lock_of_ours_is_refused(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "gitdeps.lock").write_text(text, encoding="utf-8")
+    with pytest.raises(LockError, match=problem):
+        read_lock(tmp_path / "gitdeps.lock")
