@@ -95,3 +95,44 @@ def test_a_gitlink_with_no_gitmodules_entry_is_named(
     assert code == 5, stderr
     assert "submodule 'vendor/lib' (commit 111111111111) has no url in .gitmodules" in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("missing", ["tree", "blob"])
+def test_a_pack_without_all_the_commits_objects_is_an_error(tmp_path: Path, missing: str) -> None:
+    """A host that sends the commit but not all of its tree: the checkout says the fetch is
+    incomplete, naming the object, instead of a KeyError."""
+    import subprocess
+
+    from dulwich.repo import Repo
+
+    from gitdeps import UnsafeRepositoryError
+    from gitdeps._checkout import checkout
+    from gitdeps._packs import index_pack
+
+    def git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=cwd, input=stdin, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+
+    work = tmp_path / "work"
+    (work / "pkg").mkdir(parents=True)
+    (work / "pkg" / "mod.py").write_text("VALUE = 1\n")
+    git(work, "init", "-q")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "one")
+    names = ["HEAD", "HEAD^{tree}", "HEAD:pkg", "HEAD:pkg/mod.py"]
+    ids = [git(work, "rev-parse", name).strip() for name in names]
+    left_out = ids[2] if missing == "tree" else ids[3]
+    sent = b"\n".join(i for i in ids if i != left_out) + b"\n"
+    bare = tmp_path / "bare.git"
+    Repo.init_bare(str(bare), mkdir=True).close()
+    (bare / "objects" / "pack" / "incoming.pack").write_bytes(
+        git(work, "pack-objects", "--stdout", stdin=sent)
+    )
+    index_pack(bare / "objects" / "pack" / "incoming.pack", bare / "objects" / "pack")
+    with Repo(str(bare)) as repo, pytest.raises(UnsafeRepositoryError) as caught:
+        checkout(repo, ids[0].decode(), tmp_path / "tree", what="o/pkg.git at abc")
+    message = str(caught.value)
+    assert f"object {left_out.decode()} of the tree was not sent by the host" in message
+    assert message.startswith("o/pkg.git at abc: ")
