@@ -53,7 +53,7 @@ __all__ = [
 if TYPE_CHECKING:
     from ._authcheck import HostReport, check_auth
     from ._publish import publish
-    from ._rewrite import rewrite
+    from ._token_rewrite import rewrite
 
 # Loaded when first used: the git client and the upload code cost start-up time that a
 # run the lock and the cache cover does not need.
@@ -61,7 +61,7 @@ _LAZY = {
     "HostReport": "._authcheck",
     "check_auth": "._authcheck",
     "publish": "._publish",
-    "rewrite": "._rewrite",
+    "rewrite": "._token_rewrite",
 }
 
 

@@ -404,7 +404,7 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _rewrite(args: argparse.Namespace) -> int:
-    from ._rewrite import rewrite
+    from ._token_rewrite import rewrite
 
     count = rewrite(args.requirements, args.output, config=args.config)
     if not args.quiet:

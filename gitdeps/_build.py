@@ -27,15 +27,13 @@ import pyproject_hooks  # noqa: E402
 
 from ._buildenv import BuildEnvironments  # noqa: E402
 from ._errors import BuildError  # noqa: E402
-from ._hook import DRIVER, backend_of, read_answer  # noqa: E402
+from ._pep517_driver import DRIVER, backend_of, read_answer  # noqa: E402
+from ._requirements import ConfigSettings  # noqa: E402
 from ._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
 
 __all__ = ["build_wheel"]
 
 logger = logging.getLogger("gitdeps")
-
-# PEP 517's config_settings: a repeated key is a list, as pip passes them.
-ConfigSettings = Mapping[str, "str | list[str]"] | None
 
 # Zip archives cannot hold dates before 1980.
 _ZIP_EPOCH = 315532800

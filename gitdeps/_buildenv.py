@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import configparser
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -25,12 +26,22 @@ import tempfile
 import venv
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from ._cache import Cache
 from ._once import Once
 from ._subprocess import clean_environ, run
 
-__all__ = ["BuildEnvironments", "find_uv", "pip_index_options", "uv_environment"]
+__all__ = [
+    "BuildEnvironments",
+    "Installer",
+    "PipInstaller",
+    "UvInstaller",
+    "choose_installer",
+    "find_uv",
+    "pip_index_options",
+    "uv_environment",
+]
 
 logger = logging.getLogger("gitdeps")
 
@@ -222,8 +233,8 @@ class BuildEnvironments:
     """A pool of build environments keyed by their requirements.
 
     With ``cache``, environments live in the cache and are reused by later runs;
-    otherwise under ``root`` for this run only. ``installer`` is ``"auto"`` (uv
-    when available, else pip), ``"uv"`` or ``"pip"``.
+    otherwise under ``root`` for this run only. ``installer`` is an :class:`Installer`,
+    or ``"auto"`` (uv when available, else pip), ``"uv"`` or ``"pip"``.
     """
 
     def __init__(
@@ -231,23 +242,20 @@ class BuildEnvironments:
         root: Path,
         *,
         index_options: Sequence[str] = (),
-        installer: str = "auto",
+        installer: Installer | str = "auto",
         cache: Cache | None = None,
     ) -> None:
         self._cache = cache
         self._root = cache.environments() if cache is not None else root
         self._index_options = list(index_options)
-        self._uv = find_uv() if installer in ("auto", "uv") else None
-        if installer == "uv" and self._uv is None:
-            logger.warning("uv was asked for as installer but not found; using pip")
-        self._outer_pip = _outer_pip_usable()
+        self._installer = choose_installer(installer) if isinstance(installer, str) else installer
         self._envs = Once()
         # Before threads start: sysconfig's lazy init is not thread-safe on 3.11.
         sysconfig.get_config_vars()
 
     @property
     def installer(self) -> str:
-        return "uv" if self._uv else "pip"
+        return self._installer.name
 
     def python_for(self, requirements: Iterable[str]) -> Path:
         """The interpreter of an environment holding ``requirements`` (created once)."""
@@ -275,10 +283,10 @@ class BuildEnvironments:
             self.installer,
             ", ".join(requirements) or "nothing",
         )
-        with_pip = self._uv is None and not self._outer_pip
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            venv.EnvBuilder(symlinks=os.name != "nt", with_pip=with_pip).create(str(path))
+            builder = venv.EnvBuilder(symlinks=os.name != "nt", with_pip=self._installer.with_pip)
+            builder.create(str(path))
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"could not create a virtual environment: {exc}") from None
         python = _env_python(path)
@@ -287,20 +295,69 @@ class BuildEnvironments:
         digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
         requirements_file = path / f"gitdeps-build-requirements-{digest}.txt"
         requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
-        env = clean_environ(installer=True)
-        env.pop("PYTHONPATH", None)
-        if self._uv is not None:
-            env = uv_environment(env)
-            env["VIRTUAL_ENV"] = str(path)
-            options = [*pip_index_options(), *self._index_options]
-            command = [self._uv, "pip", "install", "--python", str(python), "--quiet"]
-        else:
-            prefix = [sys.executable, "-m", "pip", "--python", str(python)]
-            command = [*(prefix if self._outer_pip else [str(python), "-Im", "pip"]), "install"]
-            command += ["--no-warn-script-location", "--no-compile", "--disable-pip-version-check"]
-            options = list(self._index_options)
-        with options_in_a_file(options) as words:
-            if self._uv is not None:
-                words = _uv_options(words)
-            run([*command, *words, "-r", str(requirements_file)], env=env)
+        self._installer.install(python, requirements_file, self._index_options)
         return python
+
+
+class Installer(Protocol):
+    """Installs a requirements file into a new virtual environment: a build environment.
+
+    ``with_pip``: whether the environment needs a pip of its own to be installed into.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def with_pip(self) -> bool: ...
+
+    def install(self, python: Path, requirements: Path, index_options: Sequence[str]) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class UvInstaller:
+    """``uv pip install --python``: fast, and needs no pip in the environment."""
+
+    uv: str
+    name: str = "uv"
+    with_pip: bool = False
+
+    def install(self, python: Path, requirements: Path, index_options: Sequence[str]) -> None:
+        env = uv_environment(_installer_environ())
+        env["VIRTUAL_ENV"] = str(python.parent.parent)
+        command = [self.uv, "pip", "install", "--python", str(python), "--quiet"]
+        with options_in_a_file([*pip_index_options(), *index_options]) as words:
+            run([*command, *_uv_options(words), "-r", str(requirements)], env=env)
+
+
+@dataclasses.dataclass(frozen=True)
+class PipInstaller:
+    """pip: this interpreter's (``pip --python``, pip 22.3+), else one in the environment."""
+
+    outer_pip: bool
+    name: str = "pip"
+
+    @property
+    def with_pip(self) -> bool:
+        return not self.outer_pip
+
+    def install(self, python: Path, requirements: Path, index_options: Sequence[str]) -> None:
+        prefix = [sys.executable, "-m", "pip", "--python", str(python)]
+        command = [*(prefix if self.outer_pip else [str(python), "-Im", "pip"]), "install"]
+        command += ["--no-warn-script-location", "--no-compile", "--disable-pip-version-check"]
+        with options_in_a_file(index_options) as words:
+            run([*command, *words, "-r", str(requirements)], env=_installer_environ())
+
+
+def _installer_environ() -> dict[str, str]:
+    env = clean_environ(installer=True)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def choose_installer(requested: str) -> Installer:
+    """``"auto"`` (uv when found, else pip), ``"uv"`` or ``"pip"``."""
+    uv = find_uv() if requested in ("auto", "uv") else None
+    if requested == "uv" and uv is None:
+        logger.warning("uv was asked for as installer but not found; using pip")
+    return UvInstaller(uv) if uv is not None else PipInstaller(_outer_pip_usable())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ._fs import atomic_write
 from ._options import VendorOptions
-from ._output import HEADER
+from ._render import HEADER
 from ._requirements import parse_requirement_files
 from ._vendor import VendorResult, vendor
 

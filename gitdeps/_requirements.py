@@ -16,7 +16,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, Union
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from ._giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
 from ._pyproject import is_pyproject, requirement_lines
 
 __all__ = [
+    "ConfigSettings",
     "Entry",
     "GitRequirement",
     "Location",
@@ -38,6 +39,9 @@ __all__ = [
     "parse_requirement_files",
     "requirement_from_metadata",
 ]
+
+# PEP 517's config_settings as pip passes them to a backend: a repeated key is a list.
+ConfigSettings = Mapping[str, str | list[str]] | None
 
 # Deeper is a generated chain or a mistake, and would exhaust Python's stack.
 _MAX_INCLUDE_DEPTH = 64

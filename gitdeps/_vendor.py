@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from ._buildenv import BuildEnvironments
+from ._builders import BuildRequest, PyPABuilder, WheelBuilder
 from ._cache import Cache, default_cache_dir
 from ._config import load_config
 from ._credentials.store import Credentials
@@ -39,11 +40,11 @@ from ._giturl import GitURL
 from ._lock import Lock, LockedPackage, dump_lock, read_lock
 from ._once import Once
 from ._options import VendorOptions
-from ._output import Pin, render_closure, render_requirements
 from ._outputs import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
-from ._public import Target, check_installable
+from ._public_closure import Target, check_installable
 from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._remote import RemoteCache, RemoteStats, remote_settings
+from ._render import Pin, render_closure, render_requirements
 from ._requirements import (
     GitRequirement,
     ParsedRequirements,
@@ -153,7 +154,7 @@ class _Run:
         lock_path: Path | None,
         locked: bool,
         upgrade_packages: frozenset[str],
-        environments: BuildEnvironments | None,
+        builder: WheelBuilder,
         cache: Cache | None,
         remote: RemoteCache | None,
         jobs: int,
@@ -166,7 +167,7 @@ class _Run:
         self.lock = lock
         self.lock_path = lock_path
         self.locked = locked
-        self.environments = environments
+        self.builder = builder
         self.nodes: dict[str, _Node] = {}
         self.keys: dict[GitRequirement, str] = {}  # requirement -> key of its node
         self._nodes_lock = threading.Lock()
@@ -332,7 +333,7 @@ class _Run:
             url.repo,
             node.commit,
             url.subdirectory or "",
-            isolated=self.environments is not None,
+            isolated=self.builder.isolated,
             config_settings=node.requirement.config_settings,
         )
 
@@ -363,8 +364,6 @@ class _Run:
 
     def _build_fresh(self, node: _Node, label: str, what: str) -> tuple[Path, tuple[str, ...]]:
         """A new wheel, and the tags at its commit that the build saw."""
-        from ._build import build_wheel
-
         url = node.requirement.url
         tree = self._checkout(url, node.commit, label)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
@@ -376,13 +375,14 @@ class _Run:
         out = Path(tempfile.mkdtemp(dir=self.scratch / "built"))
         with self._build_slots:  # builds are CPU-bound: at most --jobs at once
             started = time.monotonic()
-            wheel = build_wheel(
-                source,
-                out,
-                what=what,
-                environments=self.environments,
-                source_date_epoch=tree.commit_time,
-                config_settings=node.requirement.backend_config(),
+            wheel = self.builder.build(
+                BuildRequest(
+                    source=source,
+                    outdir=out,
+                    what=what,
+                    source_date_epoch=tree.commit_time,
+                    config_settings=node.requirement.backend_config(),
+                )
             )
         progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
         return wheel, tree.tags
@@ -570,7 +570,7 @@ def _vendor(
         shared = RemoteCache(remote) if remote is not None and cache is not None else None
         if shared is not None:
             held.callback(shared.close)
-        environments = (
+        builder = PyPABuilder(
             BuildEnvironments(
                 scratch / "envs",
                 index_options=parsed.index_options,
@@ -587,7 +587,7 @@ def _vendor(
             lock_path=lock_path,
             locked=options.locked,
             upgrade_packages=frozenset(canonicalize_name(n) for n in options.upgrade_packages),
-            environments=environments,
+            builder=builder,
             cache=cache,
             remote=shared,
             jobs=options.jobs or os.cpu_count() or 1,
@@ -791,7 +791,7 @@ def _public_closure(
             ),
             encoding="utf-8",
         )
-        from ._public import download_closure
+        from ._public_closure import download_closure
 
         progress.info("public dependencies: resolving with pip for %s", target.describe())
         files = download_closure(probe, staging, target=target)

@@ -14,7 +14,7 @@ from gitdeps._credentials.store import Credentials
 from gitdeps._giturl import parse_git_url
 from gitdeps._hosts import HOST_KINDS, HostKind, ci_secret_variables, host_kind
 from gitdeps._lock import LockedPackage, dump_lock, read_lock
-from gitdeps._output import Pin, render_requirements
+from gitdeps._render import Pin, render_requirements
 from gitdeps._requirements import parse_requirement_files
 from gitdeps._subprocess import clean_environ
 

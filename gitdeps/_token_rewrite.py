@@ -17,7 +17,7 @@ from ._config import load_config
 from ._credentials.store import Credentials
 from ._fs import atomic_write
 from ._giturl import GitURL
-from ._output import other_line
+from ._render import other_line
 from ._requirements import GitRequirement, parse_requirement_files
 
 __all__ = ["rewrite"]
