@@ -17,10 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def _in_small_fs(app: Path, size: str, env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """``gitdeps *args`` in ``app`` with ``app/wh`` a new tmpfs of ``size``, in a mount
+    """``gitdeps *args`` in ``app`` with ``app/wh`` a new tmpfs (mount options ``size``), in a mount
     namespace of its own (nothing stays mounted); returns the exit status, standard error,
     and what the tmpfs held afterwards."""
-    script = 'mount -t tmpfs -o size="$1" tmpfs wh || exit 99; shift; "$@"; c=$?; echo "#wh"; ls -A wh; exit $c'
+    script = 'mount -t tmpfs -o "$1" tmpfs wh || exit 99; shift; "$@"; c=$?; echo "#wh"; ls -A wh; exit $c'
     unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
     command = [*unshare, "sh", "-c", script, "sh", size, sys.executable, "-m", "gitdeps", *args]
     proc = subprocess.run(command, cwd=app, env={**os.environ, **env}, capture_output=True,
@@ -53,7 +53,7 @@ def test_a_wheelhouse_on_a_file_system_of_its_own(
     is a mount point (staged beside it, the rename failed: 'Invalid cross-device link')."""
     app = _app(forge, tmp_path, 100)
     env = {"GITDEPS_TOKEN_127_0_0_1": canary}
-    code, stderr, listing = _in_small_fs(app, "20m", env, *VENDOR)
+    code, stderr, listing = _in_small_fs(app, "size=20m", env, *VENDOR)
     assert code == 0, stderr
     [wheel] = listing.split()  # one wheel, no staging folder left
     assert wheel.startswith("pkg-1.0+g") and wheel.endswith(".whl")
@@ -67,7 +67,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_outputs(
     app = _app(forge, tmp_path, 600)
     (app / "out.txt").write_text("# the outputs of an earlier run\n")
     env = {"GITDEPS_TOKEN_127_0_0_1": canary}
-    code, stderr, listing = _in_small_fs(app, "200k", env, *VENDOR)
+    code, stderr, listing = _in_small_fs(app, "size=200k", env, *VENDOR)
     assert code != 0
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "No space left on device" in errors[0], stderr
@@ -76,3 +76,15 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_outputs(
     assert not (app / "gitdeps.lock").exists()
     assert listing.split() == []  # no half-written wheel, no staging folder
     assert not list(app.glob(".*gitdeps*"))
+
+
+def test_a_read_only_wheelhouse_is_refused_before_any_fetch(tmp_path: Path) -> None:
+    """Read-only as a file system is (root ignores permission bits; EROFS it cannot)."""
+    app = tmp_path / "app"
+    (app / "wh").mkdir(parents=True)
+    (app / "requirements.txt").write_text("pkg @ git+http://127.0.0.1:9/o/pkg.git\n")
+    code, stderr, listing = _in_small_fs(app, "size=1m,ro", {}, "vendor", "-r",
+                                         "requirements.txt", "-o", "wh")  # fmt: skip
+    assert code == 1, stderr
+    assert "error: cannot write into wh" in stderr and "127.0.0.1:9" not in stderr
+    assert "Traceback" not in stderr and listing.split() == []
