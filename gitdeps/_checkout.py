@@ -15,10 +15,12 @@ import posixpath
 import re
 import stat
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from dulwich.objects import Blob, Commit, Tree
+from dulwich.pack import Pack
 from dulwich.repo import Repo
 
 from ._errors import UnsafeRepositoryError
@@ -121,6 +123,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
     lfs: list[LfsPointer] = []
     links: list[tuple[Path, str, str]] = []
     stack: list[tuple[bytes, Path, str]] = [(commit.tree, root, "")]
+    packs = repo.object_store.packs  # once: dulwich lists the pack folder at every call
     while stack:
         tree_id, directory, prefix = stack.pop()
         tree = _object(repo, tree_id, Tree, what)
@@ -150,7 +153,7 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
                 except FileExistsError:
                     raise _collision(what, prefix + name) from None
                 with handle:
-                    size = _write_blob(repo, entry.sha, handle, what)
+                    size = _write_blob(repo, packs, entry.sha, handle, what)
                 if size <= 1024:
                     data = _object(repo, entry.sha, Blob, what).as_raw_string()
                     pointer = parse_lfs_pointer(data)
@@ -216,14 +219,15 @@ _T = TypeVar("_T", Tree, Blob)
 _STREAMED = 1 << 20  # blobs from this size up are inflated into their file a chunk at a time
 
 
-def _write_blob(repo: Repo, sha: bytes, handle: BinaryIO, what: str) -> int:
-    """Write blob ``sha`` into ``handle``; its size. A large blob stored whole in a pack
-    goes through a small buffer (:func:`copy_whole_blob`); dulwich would hold it whole."""
+def _write_blob(repo: Repo, packs: Sequence[Pack], sha: bytes, handle: BinaryIO, what: str) -> int:
+    """Write blob ``sha`` into ``handle``; its size. A large blob stored whole in one of
+    ``packs`` goes through a small buffer (:func:`copy_whole_blob`); dulwich would hold
+    it whole."""
     from dulwich.objects import ObjectID
 
     from ._packs import copy_whole_blob
 
-    for pack in repo.object_store.packs:
+    for pack in packs:
         try:
             offset = pack.index.object_offset(ObjectID(sha))
         except KeyError:

@@ -10,6 +10,7 @@ their bases in memory, as git does, with a bounded cache of recent bases.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -39,8 +40,11 @@ class _Reader:
     (the pack's trailer checks it), and a CRC-32 of the current object (the index
     stores it)."""
 
-    def __init__(self, handle: BinaryIO, *, offset: int = 0, digest: bool = True) -> None:
+    def __init__(
+        self, handle: BinaryIO, *, offset: int = 0, digest: bool = True, chunk: int = _CHUNK
+    ) -> None:
         self._handle = handle
+        self.chunk = chunk  # how much one read from the file asks for
         self._buffer = b""
         self.offset = offset
         self._sha = hashlib.sha1(usedforsecurity=False) if digest else None
@@ -48,7 +52,7 @@ class _Reader:
 
     def _fill(self) -> None:
         if not self._buffer:
-            self._buffer = self._handle.read(_CHUNK)
+            self._buffer = self._handle.read(self.chunk)
             if not self._buffer:
                 raise DamagedPack("the pack ends early")
 
@@ -130,11 +134,13 @@ def _header(reader: _Reader) -> tuple[int, int, int | bytes | None]:
     return kind, size, None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Delta:
-    __slots__ = ("base", "crc", "offset")
+    """A delta found by the first pass: where it is, its base, its CRC-32 for the index."""
 
-    def __init__(self, offset: int, base: int | bytes, crc: int) -> None:
-        self.offset, self.base, self.crc = offset, base, crc
+    offset: int
+    base: int | bytes  # an offset in this pack, or an object id
+    crc: int
 
 
 def index_pack(incoming: Path, pack_dir: Path) -> str:
@@ -252,9 +258,11 @@ def copy_whole_blob(pack_path: str, offset: int, size_limit: int, out: BinaryIO)
     ``size_limit``: those are cheap to read through dulwich."""
     with open(pack_path, "rb") as handle:
         handle.seek(offset)
-        reader = _Reader(handle, offset=offset, digest=False)
+        # The header first, in a small read: most blobs are small and go back to dulwich.
+        reader = _Reader(handle, offset=offset, digest=False, chunk=32)
         kind, size, base = _header(reader)
         if kind != _BLOB or base is not None or size < size_limit:
             return None
+        reader.chunk = _CHUNK
         reader.inflate(out.write, size)
         return size
