@@ -21,6 +21,7 @@ import pytest
 from packaging.tags import sys_tags
 
 from tests.support import backends
+from tests.support.cli import Ran, run_command
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.index import serve_index
 from tests.support.wheels import make_wheel
@@ -139,17 +140,6 @@ def forge(tmp_path: Path, canary: str) -> Iterator[Forge]:
         yield Forge(server, root, tmp_path / "pushes")
 
 
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
 def run_gitdeps(
     *args: str | os.PathLike[str],
     cwd: Path,
@@ -157,17 +147,7 @@ def run_gitdeps(
     timeout: float = 300,
 ) -> Ran:
     """The CLI as a user runs it: a new process, no standard input."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "gitdeps", *map(str, args)],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Ran(proc.returncode, proc.stdout, proc.stderr)
+    return run_command([sys.executable, "-m", "gitdeps", *args], cwd=cwd, env=env, timeout=timeout)
 
 
 def vendor_in(
@@ -190,17 +170,8 @@ def fresh_venv(path: Path) -> Path:
 
 def pip_install(python: Path, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Ran:
     """Real pip (this environment's) installing into ``python``'s environment."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-cache-dir", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return Ran(proc.returncode, proc.stdout, proc.stderr)
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-cache-dir"]
+    return run_command([*pip, *args], cwd=cwd, env=env)
 
 
 def run_python(python: Path, code: str, cwd: Path) -> str:

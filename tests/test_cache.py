@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, Ran, files_containing, run_gitdeps
+from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.cli import Ran
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Forge, Ran, vendor_in
+from tests.conftest import Forge, vendor_in
+from tests.support.cli import Ran
 from tests.support.gitserver import make_repo
 from tests.support.projects import project
 from tests.support.rawhost import ADVERTISEMENT_HEAD, raw_host

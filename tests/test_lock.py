@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitdeps._lock import read_lock
-from tests.conftest import Forge, Ran, run_gitdeps
+from tests.conftest import Forge, run_gitdeps
+from tests.support.cli import Ran
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,9 @@ from azure.storage.blob import ContainerClient, ContainerSasPermissions, generat
 from gitdeps._config import RemoteCacheConfig
 from gitdeps._remote import RemoteCache
 from gitdeps._wheel import sha256_file
-from tests.conftest import Forge, Ran, run_gitdeps
+from tests.conftest import Forge, run_gitdeps
 from tests.support.azurite import ACCOUNT, KEY, Azurite, azurite_command
+from tests.support.cli import Ran
 from tests.support.projects import project
 from tests.support.wheels import make_wheel
 

@@ -10,7 +10,8 @@ import pytest
 
 from gitdeps._giturl import GitURL, InvalidGitURL, parse_git_url
 from gitdeps._submodules import resolve_submodule_url
-from tests.conftest import Forge, Ran, vendor_in
+from tests.conftest import Forge, vendor_in
+from tests.support.cli import Ran
 from tests.support.scm import PLUGINS, push_history
 from tests.support.sshd import SSHD, SshServer
 

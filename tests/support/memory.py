@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+from tests.support.cli import run_command
 
 __all__ = ["run_measured"]
 
@@ -29,15 +29,6 @@ def run_measured(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None
 ) -> tuple[int, str, float]:
     """``gitdeps *args`` in ``cwd``: exit status, standard error, peak memory in MB."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    text, _, peak = proc.stderr.rpartition("peak-rss-kb: ")
-    return proc.returncode, text, int(peak) / 1024
+    ran = run_command([sys.executable, "-c", _MEASURED, *args], cwd=cwd, env=env)
+    text, _, peak = ran.stderr.rpartition("peak-rss-kb: ")
+    return ran.returncode, text, int(peak) / 1024
