@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._cache import Cache, default_cache_dir
+from ._cache.local import Cache, default_cache_dir
 from ._errors import AuthError, GitDepsError
 from ._options import VendorOptions
-from ._outputs import OutputsSwitched
+from ._outputs.journal import OutputsSwitched
 from ._prebuild import prebuild
 from ._secret import redact
 from ._vendor import VendorResult, vendor

@@ -10,9 +10,9 @@ from pathlib import Path
 from ._config import load_config
 from ._credentials.store import Credentials
 from ._errors import GitDepsError
-from ._git import list_refs
-from ._giturl import GitURL
-from ._requirements import parse_requirement_files
+from ._fetch.git import list_refs
+from ._inputs.giturl import GitURL
+from ._inputs.requirements import parse_requirement_files
 
 __all__ = ["HostReport", "check_auth"]
 

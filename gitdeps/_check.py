@@ -16,10 +16,10 @@ from pathlib import Path
 from ._config import load_config
 from ._credentials.store import Credentials
 from ._errors import GitDepsError, LockError
-from ._giturl import GitURL, parse_git_url
-from ._lock import LockedPackage, read_lock
-from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
-from ._requirements import parse_requirement_files
+from ._inputs.giturl import GitURL, parse_git_url
+from ._inputs.requirements import parse_requirement_files
+from ._outputs.lock import LockedPackage, read_lock
+from ._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 
 __all__ = ["CheckReport", "RefState", "check"]
 
@@ -118,7 +118,7 @@ def check(
         for r in parsed.git
         if previous.find(r.url.repo, r.url.ref, r.url.subdirectory) is None
     ]
-    from ._git import list_refs
+    from ._fetch.git import list_refs
 
     asked = {p: _git_url(p) for p in previous.packages if not _names_its_commit(p)}
     listings = {listing_key(url): url for url in asked.values()}

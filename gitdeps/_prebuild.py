@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 from ._fs import atomic_write
+from ._inputs.requirements import parse_requirement_files
 from ._options import VendorOptions
-from ._render import HEADER
-from ._requirements import parse_requirement_files
+from ._outputs.render import HEADER
 from ._vendor import VendorResult, vendor
 
 __all__ = ["WHEELHOUSE", "original_path", "prebuild"]

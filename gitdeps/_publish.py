@@ -22,7 +22,7 @@ import urllib3
 from ._config import load_config
 from ._credentials.store import Credentials
 from ._errors import AuthError, GitDepsError
-from ._giturl import GitURL
+from ._inputs.giturl import GitURL
 from ._secret import redact
 
 __all__ = ["publish"]

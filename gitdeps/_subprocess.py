@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-from ._hosts import ci_secret_variables
+from ._credentials.hosts import ci_secret_variables
 from ._secret import holds_secret, redact
 from ._settings import env_seconds
 

@@ -16,9 +16,9 @@ from urllib.parse import quote
 from ._config import load_config
 from ._credentials.store import Credentials
 from ._fs import atomic_write
-from ._giturl import GitURL
-from ._render import other_line
-from ._requirements import GitRequirement, parse_requirement_files
+from ._inputs.giturl import GitURL
+from ._inputs.requirements import GitRequirement, parse_requirement_files
+from ._outputs.render import other_line
 
 __all__ = ["rewrite"]
 

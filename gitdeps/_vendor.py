@@ -29,34 +29,34 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ._buildenv import BuildEnvironments
-from ._builders import BuildRequest, PyPABuilder, WheelBuilder
-from ._cache import Cache, default_cache_dir
+from ._build.builders import BuildRequest, PyPABuilder, WheelBuilder
+from ._build.environments import BuildEnvironments
+from ._build.wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
+from ._cache.local import Cache, default_cache_dir
+from ._cache.remote import RemoteCache, RemoteStats, remote_settings
 from ._config import load_config
 from ._credentials.store import Credentials
 from ._errors import BuildError, GitDepsError, LockError
 from ._fs import write_whole
-from ._giturl import GitURL
-from ._lock import Lock, LockedPackage, dump_lock, read_lock
-from ._once import Once
-from ._options import VendorOptions
-from ._outputs import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
-from ._public_closure import Target, check_installable
-from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
-from ._remote import RemoteCache, RemoteStats, remote_settings
-from ._render import Pin, render_closure, render_requirements
-from ._requirements import (
+from ._inputs.giturl import GitURL
+from ._inputs.requirements import (
     GitRequirement,
     ParsedRequirements,
     parse_requirement_files,
     requirement_from_metadata,
 )
+from ._once import Once
+from ._options import VendorOptions
+from ._outputs.journal import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
+from ._outputs.lock import Lock, LockedPackage, dump_lock, read_lock
+from ._outputs.public_closure import Target, check_installable
+from ._outputs.render import Pin, render_closure, render_requirements
+from ._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from ._settings import limits
 from ._subprocess import build_timeout, stop_children
-from ._wheel import WheelInfo, pinned_version, read_wheel, rewrite_wheel, sha256_file
 
 if TYPE_CHECKING:
-    from ._checkout import Checkout
+    from ._fetch.checkout import Checkout
 
 # Fetching, checking out and building are imported where they happen: a warm
 # run (everything cached) never needs dulwich's object store, build or
@@ -250,7 +250,7 @@ class _Run:
             )
         if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
-        from ._git import list_refs  # the git client loads only when a host is asked
+        from ._fetch.git import list_refs  # the git client loads only when a host is asked
 
         refs: RemoteRefs = self._refs.get(
             listing_key(url), lambda: list_refs(url, self.credentials)
@@ -258,7 +258,7 @@ class _Run:
         return resolve_ref(url, url.ref, refs, search=lambda prefix: self._search(url, prefix))
 
     def _search(self, url: GitURL, prefix: str) -> list[str]:
-        from ._git import find_commits
+        from ._fetch.git import find_commits
 
         progress.info("%s: %s is no branch or tag tip; searching the history", url.repo, prefix)
         where = Path(tempfile.mkdtemp(dir=self.scratch / "src")) / "search.git"
@@ -269,7 +269,7 @@ class _Run:
 
     def _checkout(self, url: GitURL, commit: str, label: str) -> Checkout:
         def fetch() -> Checkout:
-            from ._source import fetch_tree
+            from ._fetch.source import fetch_tree
 
             started = time.monotonic()
             tree = fetch_tree(
@@ -791,7 +791,7 @@ def _public_closure(
             ),
             encoding="utf-8",
         )
-        from ._public_closure import download_closure
+        from ._outputs.public_closure import download_closure
 
         progress.info("public dependencies: resolving with pip for %s", target.describe())
         files = download_closure(probe, staging, target=target)

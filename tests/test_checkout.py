@@ -106,8 +106,8 @@ def test_a_pack_without_all_the_commits_objects_is_an_error(tmp_path: Path, miss
     from dulwich.repo import Repo
 
     from gitdeps import UnsafeRepositoryError
-    from gitdeps._checkout import checkout
-    from gitdeps._packs import index_pack
+    from gitdeps._fetch.checkout import checkout
+    from gitdeps._fetch.packs import index_pack
 
     def git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
         return subprocess.run(

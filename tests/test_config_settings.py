@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps import RequirementError
-from gitdeps._requirements import GitRequirement, parse_requirement_files
+from gitdeps._inputs.requirements import GitRequirement, parse_requirement_files
 from tests.conftest import Forge, vendor_in
 
 URL = "git+https://h.test/o/r.git@v1"

@@ -10,10 +10,10 @@ import pytest
 
 from gitdeps import AuthError
 from gitdeps._credentials.base import Credential
+from gitdeps._credentials.hosts import HostKind, host_kind
 from gitdeps._credentials.store import Credentials
-from gitdeps._git import list_refs
-from gitdeps._giturl import parse_git_url
-from gitdeps._hosts import HostKind, host_kind
+from gitdeps._fetch.git import list_refs
+from gitdeps._inputs.giturl import parse_git_url
 from gitdeps._secret import Secret
 from tests.conftest import Forge, files_containing, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo

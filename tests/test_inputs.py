@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps import RequirementError
-from gitdeps._requirements import GitRequirement, parse_requirement_files
+from gitdeps._inputs.requirements import GitRequirement, parse_requirement_files
 
 LINES = "# bibliothèques privées\nacme @ git+https://h.test/o/r.git@grün\npublicdep>=1\n"
 

@@ -90,8 +90,11 @@ def test_no_import_cycles_anywhere_in_the_package() -> None:
 
 def test_the_bottom_of_the_credentials_layer_knows_nothing_above_it() -> None:
     graph = _graph()
-    assert graph["gitdeps._credentials.base"] <= {"gitdeps._secret", "gitdeps._giturl"}  # leaves
-    assert graph["gitdeps._hosts"] == set()
+    assert graph["gitdeps._credentials.base"] <= {
+        "gitdeps._secret",
+        "gitdeps._inputs.giturl",
+    }  # leaves
+    assert graph["gitdeps._credentials.hosts"] == set()
     for provider in ("azure_identity", "git_helpers", "msal_login", "netrc_file", "os_keyring"):
         above = {m for m in graph[f"gitdeps._credentials.{provider}"] if "_credentials" in m}
         assert above <= {"gitdeps._credentials.base"}, provider

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._checkout import parse_lfs_pointer
 from gitdeps._credentials.store import Credentials
-from gitdeps._giturl import parse_git_url
-from gitdeps._lfs import lfs_endpoint
-from gitdeps._source import fetch_tree
+from gitdeps._fetch.checkout import parse_lfs_pointer
+from gitdeps._fetch.lfs import lfs_endpoint
+from gitdeps._fetch.source import fetch_tree
+from gitdeps._inputs.giturl import parse_git_url
 from tests.conftest import Forge, vendor_in
 from tests.support.gitserver import GitServer, git, lfs_pointer
 

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitdeps import RequirementError, redact
-from gitdeps._requirements import _strip_comment, parse_requirement_files
+from gitdeps._inputs.requirements import _strip_comment, parse_requirement_files
 from gitdeps._secret import _mask_userinfo
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -91,6 +91,6 @@ def test_a_build_printing_twenty_megabytes_is_redacted_quickly() -> None:
 def test_continuations_and_comments_as_pip_reads_them(
     tmp_path: Path, text: str, lines: list[str]
 ) -> None:
-    from gitdeps._requirements import _logical_lines
+    from gitdeps._inputs.requirements import _logical_lines
 
     assert [line for _, line in _logical_lines(text)] == lines

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps import LockError
-from gitdeps._lock import read_lock
+from gitdeps._outputs.lock import read_lock
 from tests.conftest import vendor_in
 
 GOOD = {

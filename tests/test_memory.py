@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._advertisement import RefFilter, TooManyRefs
+from gitdeps._fetch.advertisement import RefFilter, TooManyRefs
 from tests.support.memory import run_measured
 from tests.support.rawhost import raw_host
 

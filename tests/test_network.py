@@ -12,8 +12,8 @@ import trustme
 
 from gitdeps import FetchError
 from gitdeps._credentials.store import Credentials
-from gitdeps._git import list_refs
-from gitdeps._giturl import parse_git_url
+from gitdeps._fetch.git import list_refs
+from gitdeps._inputs.giturl import parse_git_url
 from gitdeps._network import bypasses_proxy, proxy_for
 from tests.conftest import Forge, vendor_in
 from tests.support.gitserver import GitServer

@@ -13,8 +13,8 @@ import pytest
 
 from gitdeps import FetchError
 from gitdeps._credentials.store import Credentials
-from gitdeps._git import list_refs
-from gitdeps._giturl import parse_git_url
+from gitdeps._fetch.git import list_refs
+from gitdeps._inputs.giturl import parse_git_url
 from tests.conftest import Forge, vendor_in
 from tests.support.projects import project
 from tests.support.rawhost import ADVERTISEMENT_HEAD, raw_host

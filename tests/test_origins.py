@@ -13,8 +13,8 @@ import pytest
 from gitdeps import AuthError, FetchError
 from gitdeps._config import Config, HostConfig
 from gitdeps._credentials.store import Credentials
-from gitdeps._git import list_refs
-from gitdeps._giturl import parse_git_url
+from gitdeps._fetch.git import list_refs
+from gitdeps._inputs.giturl import parse_git_url
 from tests.conftest import Forge
 from tests.support.credhelper import install_helper, read_log
 from tests.support.gitserver import GitServer

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._outputs import JOURNAL, Plan, locked_outputs, publish, staged_path
+from gitdeps._outputs.journal import JOURNAL, Plan, locked_outputs, publish, staged_path
 from tests.conftest import Forge, vendor_in
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps import RequirementError
-from gitdeps._requirements import parse_requirement_files, pip_options
+from gitdeps._inputs.requirements import parse_requirement_files, pip_options
 from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, vendor_in
 from tests.support.projects import project
 
@@ -154,7 +154,7 @@ def test_options_after_the_command_and_uvs_requirements_spelling(tmp_path: Path)
 def test_fragments_are_split_as_pip_splits_them(
     fragment: str, egg: str | None, subdirectory: str | None
 ) -> None:
-    from gitdeps._giturl import parse_git_url
+    from gitdeps._inputs.giturl import parse_git_url
 
     url, _ = parse_git_url(f"git+https://h.test/o/r.git@v1#{fragment}")
     assert (url.egg, url.subdirectory) == (egg, subdirectory)

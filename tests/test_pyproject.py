@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitdeps import RequirementError
-from gitdeps._pyproject import poetry_constraint
-from gitdeps._requirements import GitRequirement, PassThrough, parse_requirement_files
+from gitdeps._inputs.pyproject import poetry_constraint
+from gitdeps._inputs.requirements import GitRequirement, PassThrough, parse_requirement_files
 from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.projects import project
 

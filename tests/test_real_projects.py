@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from gitdeps._wheel import pinned_version
+from gitdeps._build.wheel import pinned_version
 from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.scm import push_history
 

@@ -8,8 +8,8 @@ import pytest
 
 from gitdeps import FetchError
 from gitdeps._credentials.store import Credentials
-from gitdeps._git import find_commits, list_refs, resolve_ref
-from gitdeps._giturl import parse_git_url
+from gitdeps._fetch.git import find_commits, list_refs, resolve_ref
+from gitdeps._inputs.giturl import parse_git_url
 from tests.conftest import Forge, vendor_in
 from tests.support.projects import project
 

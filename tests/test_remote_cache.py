@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import ContainerClient, ContainerSasPermissions, generate_container_sas
 
+from gitdeps._build.wheel import sha256_file
+from gitdeps._cache.remote import RemoteCache
 from gitdeps._config import RemoteCacheConfig
-from gitdeps._remote import RemoteCache
-from gitdeps._wheel import sha256_file
 from tests.conftest import Forge, run_gitdeps
 from tests.support.azurite import ACCOUNT, KEY, Azurite, azurite_command
 from tests.support.cli import Ran

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitdeps import RequirementError
-from gitdeps._giturl import InvalidGitURL, host_env_key, parse_git_url
-from gitdeps._requirements import (
+from gitdeps._inputs.giturl import InvalidGitURL, host_env_key, parse_git_url
+from gitdeps._inputs.requirements import (
     GitRequirement,
     IncludedFile,
     PassThrough,

@@ -16,7 +16,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 import gitdeps
-from gitdeps._wheel import pinned_version
+from gitdeps._build.wheel import pinned_version
 from tests.conftest import Forge, files_containing, fresh_venv, pip_install, run_python
 from tests.support.gitserver import git
 from tests.support.scm import PLUGINS, push_history
@@ -98,8 +98,8 @@ def test_the_build_sees_pips_repository_and_no_credential(
 ) -> None:
     """What the plugins' git commands read, with or without partial-clone support."""
     from gitdeps._credentials.store import Credentials
-    from gitdeps._giturl import parse_git_url
-    from gitdeps._source import fetch_tree
+    from gitdeps._fetch.source import fetch_tree
+    from gitdeps._inputs.giturl import parse_git_url
     from tests.support.gitserver import GitServer
 
     root = tmp_path / "srv"
@@ -136,8 +136,8 @@ def test_a_ref_named_by_tag_or_hash_leaves_head_detached(
     forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gitdeps._credentials.store import Credentials
-    from gitdeps._giturl import parse_git_url
-    from gitdeps._source import fetch_tree
+    from gitdeps._fetch.source import fetch_tree
+    from gitdeps._inputs.giturl import parse_git_url
 
     history = push_history(forge.push, "o/lib.git", {"lib.py": "x = 1\n"})
     monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._giturl import GitURL, InvalidGitURL, parse_git_url
-from gitdeps._submodules import resolve_submodule_url
+from gitdeps._fetch.submodules import resolve_submodule_url
+from gitdeps._inputs.giturl import GitURL, InvalidGitURL, parse_git_url
 from tests.conftest import Forge, vendor_in
 from tests.support.cli import Ran
 from tests.support.scm import PLUGINS, push_history

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps._giturl import InvalidGitURL
-from gitdeps._submodules import resolve_submodule_url
+from gitdeps._fetch.submodules import resolve_submodule_url
+from gitdeps._inputs.giturl import InvalidGitURL
 from tests.conftest import Forge, vendor_in
 from tests.support.gitserver import GitServer, git
 
@@ -109,8 +109,8 @@ def test_filled_submodules_leave_the_build_repository_clean(
     """setuptools_scm calls a tree dirty (and changes the version) if git status is not
     empty: the filled submodule directories must not show as changes."""
     from gitdeps._credentials.store import Credentials
-    from gitdeps._giturl import parse_git_url
-    from gitdeps._source import fetch_tree
+    from gitdeps._fetch.source import fetch_tree
+    from gitdeps._inputs.giturl import parse_git_url
 
     lib = forge.push("o/lib.git", {"lib.py": "x = 1\n"})
     files = {"a.txt": "a\n", ".gitmodules": '[submodule "l"]\n\tpath = l\n\turl = ../lib.git\n'}

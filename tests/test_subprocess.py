@@ -57,7 +57,7 @@ def test_feed_sign_in_reaches_the_installer_and_git_tokens_reach_nothing() -> No
 
 def test_uv_trusts_what_pip_trusts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pip uses the OS trust store and its own ``cert``; uv reads neither unless told."""
-    from gitdeps._buildenv import uv_environment
+    from gitdeps._build.environments import uv_environment
 
     config = tmp_path / "pip.conf"
     config.write_text("[global]\ncert = /etc/corp/ca-bundle.pem\n")
@@ -70,7 +70,7 @@ def test_uv_trusts_what_pip_trusts(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_uv_signs_in_with_keyring_where_its_command_is_installed(tmp_path: Path) -> None:
-    from gitdeps._buildenv import uv_environment
+    from gitdeps._build.environments import uv_environment
 
     assert "UV_KEYRING_PROVIDER" not in uv_environment({"PATH": str(tmp_path)})
     command = tmp_path / "keyring"
@@ -83,7 +83,7 @@ def test_builds_use_pips_index_settings_as_pip_resolves_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`pip config list` decides: the [install] section over [global], PIP_* over both."""
-    from gitdeps._buildenv import pip_index_options
+    from gitdeps._build.environments import pip_index_options
 
     config = tmp_path / "pip.conf"
     config.write_text(

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
+from gitdeps._credentials.hosts import HOST_KINDS, HostKind, ci_secret_variables, host_kind
 from gitdeps._credentials.store import Credentials
-from gitdeps._giturl import parse_git_url
-from gitdeps._hosts import HOST_KINDS, HostKind, ci_secret_variables, host_kind
-from gitdeps._lock import LockedPackage, dump_lock, read_lock
-from gitdeps._render import Pin, render_requirements
-from gitdeps._requirements import parse_requirement_files
+from gitdeps._inputs.giturl import parse_git_url
+from gitdeps._inputs.requirements import parse_requirement_files
+from gitdeps._outputs.lock import LockedPackage, dump_lock, read_lock
+from gitdeps._outputs.render import Pin, render_requirements
 from gitdeps._subprocess import clean_environ
 
 _hex = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40)

@@ -7,7 +7,7 @@ One-way layers, each module knowing only those below it::
     providers   azure_identity, msal_login, git_helpers, netrc_file, os_keyring
     base        Credential (the record), Provider (the protocol), expired()
 
-Host kinds (user names, CI variables) are the table in ``gitdeps._hosts``. A new
+Host kinds (user names, CI variables) are the table in ``gitdeps._credentials.hosts``. A new
 provider is one module with a ``provide(url, config)`` function and one line in
 ``registry.PROVIDERS``.
 """

@@ -10,7 +10,7 @@ from .._secret import Secret, redact
 from .base import Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._giturl import GitURL
+    from .._inputs.giturl import GitURL
 
 __all__ = ["AZURE_DEVOPS_SCOPE", "azure_token_credential", "provide"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from .._secret import Secret
 
 if TYPE_CHECKING:
-    from .._giturl import GitURL
+    from .._inputs.giturl import GitURL
 
 __all__ = [
     "AZURE_CREDENTIALS",

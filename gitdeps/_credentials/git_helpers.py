@@ -13,7 +13,7 @@ from .._subprocess import clean_environ
 from .base import GIT_CREDENTIAL_SOURCE, Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._giturl import GitURL
+    from .._inputs.giturl import GitURL
 
 __all__ = ["provide", "report"]
 

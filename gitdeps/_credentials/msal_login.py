@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._cache import default_cache_dir
+from .._cache.local import default_cache_dir
 from .._errors import AuthError
 from .._fs import atomic_write
 from .._secret import Secret, redact
 from .base import Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._giturl import GitURL
+    from .._inputs.giturl import GitURL
 
 __all__ = ["DEFAULT_CLIENT_ID", "login", "logout", "msal_credential", "provide"]
 

@@ -15,7 +15,7 @@ from .._secret import Secret, redact
 from .base import Credential, HostConfig
 
 if TYPE_CHECKING:
-    from .._giturl import GitURL
+    from .._inputs.giturl import GitURL
 
 __all__ = ["provide"]
 

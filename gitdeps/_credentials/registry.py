@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .._hosts import HostKind
 from . import azure_identity, git_helpers, msal_login, netrc_file, os_keyring
 from .base import Provider
+from .hosts import HostKind
 
 __all__ = ["HELPERS", "HELPERS_FOR_KIND", "PROVIDERS"]
 

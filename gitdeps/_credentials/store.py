@@ -26,12 +26,12 @@ from typing import Literal
 
 from .._config import Config
 from .._errors import AuthError
-from .._giturl import EmbeddedCredential, GitURL, Origin, host_env_key
-from .._hosts import HOST_KINDS, host_kind
+from .._inputs.giturl import EmbeddedCredential, GitURL, Origin, host_env_key
 from .._once import Once
 from .._secret import Secret
 from . import git_helpers
 from .base import GIT_CREDENTIAL_SOURCE, Credential, HostConfig, expired
+from .hosts import HOST_KINDS, host_kind
 from .registry import HELPERS, HELPERS_FOR_KIND, PROVIDERS
 
 __all__ = ["Credentials", "token_variable"]

@@ -13,10 +13,10 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ._requirements import ConfigSettings
+from .._inputs.requirements import ConfigSettings
 
 if TYPE_CHECKING:
-    from ._buildenv import BuildEnvironments
+    from .environments import BuildEnvironments
 
 __all__ = ["BuildRequest", "PyPABuilder", "WheelBuilder"]
 
@@ -57,7 +57,7 @@ class PyPABuilder:
         return self.environments is not None
 
     def build(self, request: BuildRequest) -> Path:
-        from ._build import build_wheel
+        from .pypa import build_wheel
 
         return build_wheel(
             request.source,

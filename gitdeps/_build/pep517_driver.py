@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ._toml import tomllib
+from .._toml import tomllib
 
 __all__ = ["DRIVER", "backend_of"]
 

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
-from ._errors import GitDepsError
+from .._errors import GitDepsError
 
 __all__ = ["genuine"]
 

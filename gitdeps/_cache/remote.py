@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._config import ConfigError, RemoteCacheConfig
-from ._credentials.base import AZURE_CREDENTIALS
-from ._secret import Secret, redact
+from .._config import ConfigError, RemoteCacheConfig
+from .._credentials.base import AZURE_CREDENTIALS
+from .._secret import Secret, redact
 
 __all__ = ["RemoteCache", "RemoteStats", "remote_settings"]
 
@@ -231,7 +231,7 @@ class RemoteCache:
     def _upload(self, key: str, wheel: Path, digest: str, tags: tuple[str, ...]) -> None:
         from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-        from . import __version__
+        from .. import __version__
 
         container = self._container()
         with wheel.open("rb") as data:
@@ -370,7 +370,7 @@ def _credential(settings: RemoteCacheConfig, account: str) -> Any:
         return AzureNamedKeyCredential(connection.get("accountname", account), key)
     if settings.credential not in AZURE_CREDENTIALS:  # pragma: no cover - checked on load
         raise ConfigError(f"remote cache: unknown credential {settings.credential!r}")
-    from ._credentials.azure_identity import azure_token_credential
+    from .._credentials.azure_identity import azure_token_credential
 
     return azure_token_credential(settings.credential, settings.client_id)
 

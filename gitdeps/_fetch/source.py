@@ -2,7 +2,7 @@
 
 Two fetches run side by side: the commit at depth 1 (its tree and files) and
 its history without file contents (commits, trees, tags). The tree is written
-by :func:`gitdeps._checkout.checkout`, which refuses anything that escapes it,
+by :func:`gitdeps._fetch.checkout.checkout`, which refuses anything that escapes it,
 and its Git LFS files and submodules are filled in; then a ``.git`` that holds no credential is
 laid beside it, so version plugins compute what they compute in pip's clone.
 """
@@ -14,13 +14,13 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ._checkout import Checkout, checkout
-from ._credentials.store import Credentials
-from ._git import History, fetch_commit, fetch_history
-from ._gitdir import write_git_dir
-from ._giturl import GitURL
-from ._lfs import fetch_lfs
-from ._submodules import fetch_submodules
+from .._credentials.store import Credentials
+from .._inputs.giturl import GitURL
+from .checkout import Checkout, checkout
+from .git import History, fetch_commit, fetch_history
+from .gitdir import write_git_dir
+from .lfs import fetch_lfs
+from .submodules import fetch_submodules
 
 __all__ = ["fetch_tree"]
 

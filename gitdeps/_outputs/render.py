@@ -15,7 +15,13 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from ._requirements import GitRequirement, IncludedFile, ParsedRequirements, PassThrough, PathOption
+from .._inputs.requirements import (
+    GitRequirement,
+    IncludedFile,
+    ParsedRequirements,
+    PassThrough,
+    PathOption,
+)
 
 __all__ = ["HEADER", "Pin", "other_line", "relative", "render_closure", "render_requirements"]
 

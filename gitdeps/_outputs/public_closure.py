@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import parse_wheel_filename
 
-from ._buildenv import options_in_a_file
-from ._errors import BuildError, GitDepsError
+from .._build.environments import options_in_a_file
+from .._errors import BuildError, GitDepsError
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
-from ._subprocess import ProcessFailed, clean_environ, run
+from .._subprocess import ProcessFailed, clean_environ, run
 
 __all__ = ["Target", "download_closure"]
 

@@ -23,7 +23,7 @@ from dulwich.objects import Blob, Commit, Tree
 from dulwich.pack import Pack
 from dulwich.repo import Repo
 
-from ._errors import UnsafeRepositoryError
+from .._errors import UnsafeRepositoryError
 
 __all__ = ["Checkout", "Entry", "LfsPointer", "checkout", "parse_lfs_pointer"]
 
@@ -225,7 +225,7 @@ def _write_blob(repo: Repo, packs: Sequence[Pack], sha: bytes, handle: BinaryIO,
     it whole."""
     from dulwich.objects import ObjectID
 
-    from ._packs import copy_whole_blob
+    from .packs import copy_whole_blob
 
     for pack in packs:
         try:

@@ -33,9 +33,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._errors import GitDepsError
-from ._filelock import exclusive, exclusive_within, shared
-from ._wheel import sha256_file
+from .._build.wheel import sha256_file
+from .._errors import GitDepsError
+from .._filelock import exclusive, exclusive_within, shared
 
 __all__ = ["Cache", "CacheStats", "default_cache_dir"]
 

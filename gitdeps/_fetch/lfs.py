@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from ._checkout import Checkout, LfsPointer
-from ._credentials.base import Credential
-from ._credentials.store import Credentials
-from ._errors import AuthError, FetchError
-from ._git import http_pool
-from ._giturl import GitURL, origin_of
+from .._credentials.base import Credential
+from .._credentials.store import Credentials
+from .._errors import AuthError, FetchError
+from .._inputs.giturl import GitURL, origin_of
+from .checkout import Checkout, LfsPointer
+from .git import http_pool
 
 __all__ = ["fetch_lfs", "lfs_endpoint"]
 

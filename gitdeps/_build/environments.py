@@ -28,9 +28,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from ._cache import Cache
-from ._once import Once
-from ._subprocess import clean_environ, run
+from .._cache.local import Cache
+from .._once import Once
+from .._subprocess import clean_environ, run
 
 __all__ = [
     "BuildEnvironments",

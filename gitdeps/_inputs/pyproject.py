@@ -26,8 +26,8 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ._errors import RequirementError
-from ._toml import tomllib
+from .._errors import RequirementError
+from .._toml import tomllib
 
 __all__ = ["is_pyproject", "requirement_lines"]
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from dulwich.config import ConfigFile, parse_submodules
 
-from ._checkout import Checkout, checkout
-from ._credentials.store import Credentials
-from ._errors import FetchError, GitDepsError
-from ._git import fetch_commit
-from ._giturl import GitURL, InvalidGitURL, parse_git_url
-from ._lfs import fetch_lfs
+from .._credentials.store import Credentials
+from .._errors import FetchError, GitDepsError
+from .._inputs.giturl import GitURL, InvalidGitURL, parse_git_url
+from .checkout import Checkout, checkout
+from .git import fetch_commit
+from .lfs import fetch_lfs
 
 __all__ = ["fetch_submodules", "resolve_submodule_url"]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from dulwich.index import Index, index_entry_from_stat
 from dulwich.refs import Ref, check_ref_format
 
-from ._checkout import Checkout
+from .checkout import Checkout
 
 __all__ = ["write_git_dir"]
 

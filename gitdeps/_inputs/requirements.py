@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ._errors import RequirementError
-from ._giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
-from ._pyproject import is_pyproject, requirement_lines
+from .._errors import RequirementError
+from .giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
+from .pyproject import is_pyproject, requirement_lines
 
 __all__ = [
     "ConfigSettings",

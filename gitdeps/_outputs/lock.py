@@ -29,8 +29,8 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from ._errors import LockError
-from ._toml import tomllib
+from .._errors import LockError
+from .._toml import tomllib
 
 __all__ = ["LOCK_VERSION", "Lock", "LockedPackage", "dump_lock", "read_lock"]
 

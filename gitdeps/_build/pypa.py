@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._imports import genuine
+from .imports import genuine
 
 # The installed packages, even when a build.py or pyproject_hooks.py beside the
 # caller's script comes first on sys.path (see _imports).
@@ -25,11 +25,11 @@ genuine("build", "build")
 import build  # noqa: E402 - after genuine() has put the installed package in sys.modules
 import pyproject_hooks  # noqa: E402
 
-from ._buildenv import BuildEnvironments  # noqa: E402
-from ._errors import BuildError  # noqa: E402
-from ._pep517_driver import DRIVER, backend_of, read_answer  # noqa: E402
-from ._requirements import ConfigSettings  # noqa: E402
-from ._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
+from .environments import BuildEnvironments  # noqa: E402
+from .._errors import BuildError  # noqa: E402
+from .pep517_driver import DRIVER, backend_of, read_answer  # noqa: E402
+from .._inputs.requirements import ConfigSettings  # noqa: E402
+from .._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
 
 __all__ = ["build_wheel"]
 

@@ -9,8 +9,8 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping
 
-from ._errors import FetchError
-from ._giturl import GitURL
+from .._errors import FetchError
+from .._inputs.giturl import GitURL
 
 __all__ = ["RemoteRefs", "is_full_commit", "listing_key", "resolve_ref"]
 

@@ -23,8 +23,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ._filelock import exclusive
-from ._fs import atomic_write
+from .._filelock import exclusive
+from .._fs import atomic_write
 
 __all__ = ["JOURNAL", "STAGING", "Plan", "locked_outputs", "publish", "staged_path"]
 

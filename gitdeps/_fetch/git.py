@@ -39,15 +39,15 @@ from dulwich.errors import (
     ObjectFormatException,
 )
 
-from ._advertisement import RefFilter, TooManyRefs
-from ._credentials.base import Credential
-from ._credentials.store import Credentials, token_variable
-from ._errors import AuthError, FetchError, GitDepsError
-from ._giturl import GitURL, origin_of
-from ._network import CA_VARIABLES, limits, pool_for, tls_failure
-from ._packs import DamagedPack
-from ._refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
-from ._secret import redact
+from .._credentials.base import Credential
+from .._credentials.store import Credentials, token_variable
+from .._errors import AuthError, FetchError, GitDepsError
+from .._inputs.giturl import GitURL, origin_of
+from .._network import CA_VARIABLES, limits, pool_for, tls_failure
+from .._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
+from .._secret import redact
+from .advertisement import RefFilter, TooManyRefs
+from .packs import DamagedPack
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -600,8 +600,8 @@ def _fetch_pack(
     progress: Callable[[bytes], None] | None,
 ) -> None:
     """A depth-1 fetch, its pack written to disk as it arrives and indexed a chunk at a
-    time (:mod:`gitdeps._packs`): dulwich's own indexing holds each object whole, twice."""
-    from ._packs import index_pack
+    time (:mod:`gitdeps._fetch.packs`): dulwich's own indexing holds each object whole, twice."""
+    from .packs import index_pack
 
     pack_dir = Path(repo.object_store.pack_dir)
     handle, incoming = tempfile.mkstemp(dir=pack_dir, prefix="incoming-", suffix=".pack")

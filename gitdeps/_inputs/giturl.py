@@ -7,7 +7,7 @@ import posixpath
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from ._secret import Secret
+from .._secret import Secret
 
 __all__ = [
     "EmbeddedCredential",

@@ -1,0 +1,1 @@
+"""Build: a wheel from a checkout (PEP 517 through PyPA build), and reading and rewriting wheels."""

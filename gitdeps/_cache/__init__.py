@@ -1,0 +1,1 @@
+"""Cache: built wheels by (repository, commit, subdirectory, build settings), local and remote."""

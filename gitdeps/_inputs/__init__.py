@@ -1,0 +1,1 @@
+"""Inputs: requirement files, pyproject.toml, git URLs; no network, no credentials."""

@@ -1,0 +1,1 @@
+"""Outputs: the wheelhouse, the rewritten requirements and the lock, switched together."""

@@ -1,0 +1,1 @@
+"""Resolve: which commit each git requirement means (the lock, a full hash, or the host's refs)."""
