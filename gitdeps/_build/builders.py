@@ -1,10 +1,11 @@
 """The build stage's seam: a :class:`WheelBuilder` turns a checkout into one wheel.
 
-``_Run`` knows only this protocol. Today's builder is :class:`PyPABuilder` (PyPA
-``build`` in isolated build environments, one backend process where PEP 517 allows,
-or this interpreter with ``--no-build-isolation``); a uv build frontend would be one
-more class here. Importing this module is cheap: the PEP 517 machinery loads on the
-first build, so a run the cache covers never loads it.
+``Wheels`` (``wheels.py``, which drives the stage) knows only this protocol. Today's
+builder is :class:`PyPABuilder` (PyPA ``build`` in isolated build environments, one
+backend process where PEP 517 allows, or this interpreter with
+``--no-build-isolation``); a uv build frontend would be one more class here.
+Importing this module is cheap: the PEP 517 machinery loads on the first build, so a
+run the cache covers never loads it.
 """
 
 from __future__ import annotations

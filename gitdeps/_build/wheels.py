@@ -1,0 +1,196 @@
+"""The wheel of one commit: from the local cache, from the remote cache, or fetched and
+built (then kept in both).
+
+Each (repository, subdirectory, commit, config settings) is built once per run and
+each (repository, commit) fetched once, whichever thread asks first; at most
+``jobs`` builds run at once (they are CPU-bound; fetches are not).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.version import InvalidVersion, Version
+
+from .._cache.local import Cache
+from .._errors import BuildError
+from .._inputs.requirements import GitRequirement, requirement_from_metadata
+from .._once import Once
+from .builders import BuildRequest, WheelBuilder
+from .wheel import WheelInfo, read_wheel, sha256_file
+
+if TYPE_CHECKING:
+    from .._cache.remote import RemoteCache
+    from .._fetch.checkout import Checkout
+    from .._fetch.client import GitClient
+    from .._resolve.resolver import Resolver
+
+__all__ = ["Built", "Wheels"]
+
+progress = logging.getLogger("gitdeps.progress")
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """A wheel as its backend built it (not yet vendored), read once."""
+
+    wheel: Path
+    info: WheelInfo
+    # each Requires-Dist value that names git, with its requirement: parsed once, here
+    private: tuple[tuple[str, GitRequirement], ...]
+
+    @property
+    def children(self) -> tuple[GitRequirement, ...]:
+        return tuple(child for _value, child in self.private)
+
+    @classmethod
+    def read(cls, wheel: Path, what: str) -> Built:
+        try:
+            info = read_wheel(wheel)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+            raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from exc
+        try:
+            Version(info.version)
+        except InvalidVersion:
+            raise BuildError(
+                f"{what}: the backend produced a wheel whose version {info.version!r} is not a "
+                "valid version (PEP 440); check the project's version or its version plugin"
+            ) from None
+        requested_by = f"{info.name} {info.version}"
+        private = []
+        for value in info.requires_dist:
+            child = requirement_from_metadata(value, requested_by)
+            if child is not None:
+                private.append((value, child))
+        return cls(wheel=wheel, info=info, private=tuple(private))
+
+
+class Wheels:
+    def __init__(
+        self,
+        *,
+        client: GitClient,
+        resolver: Resolver,
+        builder: WheelBuilder,
+        cache: Cache | None,
+        remote: RemoteCache | None,
+        scratch: Path,
+        jobs: int,
+    ) -> None:
+        self.client = client
+        self.resolver = resolver
+        self.builder = builder
+        self.cache = cache
+        self.remote = remote
+        self.scratch = scratch
+        self._fetches = Once()
+        self._builds = Once()
+        self._build_slots = threading.Semaphore(jobs)
+
+    def get(self, requirement: GitRequirement, commit: str, label: str) -> Built:
+        """The wheel of ``requirement`` at ``commit``, built at most once per run."""
+        url = requirement.url
+        identity = (url.repo, url.subdirectory or "", commit, requirement.config_settings)
+        return self._builds.get(identity, lambda: self._get(requirement, commit, label))
+
+    def rebuild(self, requirement: GitRequirement, commit: str) -> Built:
+        """Built again from its commit, never from the cache (whose entry it replaces)."""
+        url = requirement.url
+        label = requirement.name or url.requirement_url()
+        what = f"{url.requirement_url()} at {commit[:12]}"
+        built, tags = self._build(requirement, commit, label, what)
+        if self.cache is not None:
+            key = self._key(requirement, commit)
+            with self.cache.locked(key):
+                built = self.cache.put_wheel(key, built, tags=tags)
+        return Built.read(built, what)
+
+    def _get(self, requirement: GitRequirement, commit: str, label: str) -> Built:
+        url = requirement.url
+        what = f"{url.requirement_url()} at {commit[:12]}"
+        if requirement.editable:
+            progress.info("%s: -e is vendored as a normal wheel", label)
+        if self.cache is None:
+            return Built.read(self._build(requirement, commit, label, what)[0], what)
+        key = self._key(requirement, commit)
+        tags_now = self.resolver.tags_at(url, commit)
+        with self.cache.locked(key):
+            wheel = self.cache.get_wheel(key, tags=tags_now)
+            if wheel is not None:
+                progress.info("%s: cached %s", label, wheel.name)
+            elif (wheel := self._from_remote(key, tags_now)) is not None:
+                progress.info("%s: from the remote cache %s", label, wheel.name)
+            else:
+                built, tags = self._build(requirement, commit, label, what)
+                wheel = self.cache.put_wheel(key, built, tags=tags)
+                if self.remote is not None:
+                    self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
+        return Built.read(wheel, what)
+
+    def _key(self, requirement: GitRequirement, commit: str) -> str:
+        url = requirement.url
+        return Cache.wheel_key(
+            url.repo,
+            commit,
+            url.subdirectory or "",
+            isolated=self.builder.isolated,
+            config_settings=requirement.config_settings,
+        )
+
+    def _from_remote(self, key: str, tags: tuple[str, ...] | None) -> Path | None:
+        """The remote cache's wheel for ``key``, verified and kept in the local cache."""
+        if self.remote is None or self.cache is None:
+            return None
+        found = self.remote.get(key, tags=tags, into=self._workdir("built"))
+        if found is None:
+            return None
+        wheel, built_with = found
+        return self.cache.put_wheel(key, wheel, tags=built_with)
+
+    def _checkout(self, requirement: GitRequirement, commit: str, label: str) -> Checkout:
+        url = requirement.url
+
+        def fetch() -> Checkout:
+            started = time.monotonic()
+            tree = self.client.fetch_tree(url, commit, self._workdir("src"))
+            progress.info("%s: fetched (%.1f s)", label, time.monotonic() - started)
+            return tree
+
+        return self._fetches.get((url.repo, commit), fetch)
+
+    def _build(
+        self, requirement: GitRequirement, commit: str, label: str, what: str
+    ) -> tuple[Path, tuple[str, ...]]:
+        """A new wheel, and the tags at its commit that the build saw."""
+        url = requirement.url
+        tree = self._checkout(requirement, commit, label)
+        source = tree.root / url.subdirectory if url.subdirectory else tree.root
+        if not source.is_dir():
+            raise BuildError(
+                f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
+                "check #subdirectory="
+            )
+        request = BuildRequest(
+            source=source,
+            outdir=self._workdir("built"),
+            what=what,
+            source_date_epoch=tree.commit_time,
+            config_settings=requirement.backend_config(),
+        )
+        with self._build_slots:
+            started = time.monotonic()
+            wheel = self.builder.build(request)
+        progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
+        return wheel, tree.tags
+
+    def _workdir(self, kind: str) -> Path:
+        where = self.scratch / kind
+        where.mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=where))

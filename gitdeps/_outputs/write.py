@@ -1,0 +1,288 @@
+"""Writing the outputs: vendored wheels, the requirements that pin them and the lock,
+staged beside their places and switched together under the journal of ``journal``.
+
+Each output file is the old one or the new one, whole; a wheelhouse that a failed run
+made is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import parse_wheel_filename
+
+from .._build.wheel import rewrite_wheel, sha256_file
+from .._errors import GitDepsError
+from .._fs import write_whole
+from .journal import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
+from .lock import Lock, dump_lock
+from .public_closure import Target, check_installable
+from .render import Pin, render_closure, render_requirements
+from .vendored import (
+    VendoredWheel,
+    compare_with_lock,
+    pinned_requires,
+    pinned_versions,
+    stale_wheels,
+)
+
+if TYPE_CHECKING:
+    from .._build.wheels import Built
+    from .._inputs.requirements import GitRequirement, ParsedRequirements
+    from .._resolve.graph import Package
+
+__all__ = ["Destination", "check_writable", "write_outputs"]
+
+progress = logging.getLogger("gitdeps.progress")
+
+
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """Where a run writes, and what it was given."""
+
+    wheelhouse: Path
+    requirements: Path
+    lock: Path | None
+    sources: tuple[Path, ...]  # the input requirement files (relative paths are from here)
+
+
+def check_writable(to: Destination) -> None:
+    """Refuse outputs that cannot be written before anything is fetched or built."""
+    wheelhouse = to.wheelhouse
+    if wheelhouse.exists() and not wheelhouse.is_dir():
+        raise GitDepsError(f"the wheelhouse {wheelhouse} is a file; name a folder for the wheels")
+    for path, what in ((to.requirements, "--output-requirements"), (to.lock, "--lock")):
+        if path is not None and path.is_dir():
+            raise GitDepsError(f"{what} {path} is a folder; name the file to write")
+    parents = {wheelhouse.parent, to.requirements.parent, *([to.lock.parent] if to.lock else [])}
+    for path in parents:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise GitDepsError(
+                f"cannot write into {existing}: it is not a folder this user may write to; "
+                "choose other output paths, or fix the permissions"
+            )
+
+
+def write_outputs(
+    packages: Sequence[Package[Built]],
+    top: Mapping[GitRequirement, str],
+    parsed: ParsedRequirements,
+    to: Destination,
+    *,
+    previous: Lock | None,
+    write_lock: bool,
+    include_public: bool,
+    target: Target,
+) -> tuple[VendoredWheel, ...]:
+    """Vendor ``packages`` (``top`` maps each input requirement to its package's key)
+    and switch the outputs; return the vendored wheels."""
+    try:
+        with locked_outputs(to.wheelhouse.parent, _finals(to), wheelhouse=to.wheelhouse):
+            return _write(
+                packages,
+                top,
+                parsed,
+                to,
+                previous=previous,
+                write_lock=write_lock,
+                include_public=include_public,
+                target=target,
+            )
+    except OSError as exc:
+        where = exc.filename or to.wheelhouse
+        raise GitDepsError(
+            f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
+            "or fix the permissions and run again (each output file is the old one or the "
+            "new one, whole)"
+        ) from exc
+
+
+def _finals(to: Destination) -> list[Path]:
+    return [to.requirements, *([to.lock] if to.lock is not None else [])]
+
+
+def _write(
+    packages: Sequence[Package[Built]],
+    top: Mapping[GitRequirement, str],
+    parsed: ParsedRequirements,
+    to: Destination,
+    *,
+    previous: Lock | None,
+    write_lock: bool,
+    include_public: bool,
+    target: Target,
+) -> tuple[VendoredWheel, ...]:
+    wheelhouse = to.wheelhouse
+    # Inside the wheelhouse: the same file system even when the wheelhouse is a mount of
+    # its own (a container volume), so each wheel moves in atomically. A wheelhouse made
+    # for this run goes again if the run publishes nothing.
+    made = not wheelhouse.exists()
+    wheelhouse.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=wheelhouse))
+    try:
+        vendored = _vendor_wheels(packages, staging, wheelhouse, target)
+        text = _requirements_text(
+            packages,
+            vendored,
+            top,
+            parsed,
+            to,
+            staging=staging,
+            include_public=include_public,
+            target=target,
+        )
+        new_lock = [v.lock_entry() for v in vendored]
+        if previous is not None:
+            compare_with_lock(previous, new_lock)
+        # Everything is ready: stage the requirements and the lock beside their places,
+        # then switch the whole set under a journal (see journal.py).
+        moves: list[tuple[Path, Path]] = []
+        for staged in sorted(staging.glob("*.whl")):
+            final = wheelhouse / staged.name
+            if not (final.exists() and sha256_file(final) == sha256_file(staged)):
+                moves.append((staged, final))
+        write_whole(staged_path(to.requirements), text.encode("utf-8"), like=to.requirements)
+        moves.append((staged_path(to.requirements), to.requirements))
+        removals: list[Path] = []
+        if to.lock is not None and write_lock:
+            write_whole(staged_path(to.lock), dump_lock(new_lock).encode("utf-8"), like=to.lock)
+            moves.append((staged_path(to.lock), to.lock))
+            removals = stale_wheels(previous, new_lock, wheelhouse)
+        publish(wheelhouse.parent, Plan(tuple(moves), tuple(removals)))
+        return vendored
+    finally:
+        if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
+            shutil.rmtree(staging, ignore_errors=True)
+            if made:
+                with contextlib.suppress(OSError):  # not empty: something was published
+                    wheelhouse.rmdir()
+
+
+def _vendor_wheels(
+    packages: Sequence[Package[Built]], staging: Path, wheelhouse: Path, target: Target
+) -> tuple[VendoredWheel, ...]:
+    """Each built wheel rewritten into ``staging`` with its pinned version and pins."""
+    versions = pinned_versions(packages)
+    vendored = []
+    for package in packages:
+        built, node = package.built, package.node
+        staged = rewrite_wheel(
+            built.wheel,
+            staging,
+            version=versions[package.key],
+            replace_requires=pinned_requires(built, versions),
+        )
+        url = node.requirement.url
+        check_installable(staged, target, f"{built.info.name} ({url.requirement_url()})")
+        vendored.append(
+            VendoredWheel(
+                name=built.info.name,
+                version=versions[package.key],
+                path=wheelhouse / staged.name,
+                sha256=sha256_file(staged),
+                url=url.repo,
+                requested_revision=url.ref or "",
+                commit=node.commit,
+                subdirectory=url.subdirectory or "",
+                requested_by=package.requested_by,
+                source=url.requirement_url(),
+            )
+        )
+    return tuple(vendored)
+
+
+def _requirements_text(
+    packages: Sequence[Package[Built]],
+    vendored: Sequence[VendoredWheel],
+    top: Mapping[GitRequirement, str],
+    parsed: ParsedRequirements,
+    to: Destination,
+    *,
+    staging: Path,
+    include_public: bool,
+    target: Target,
+) -> str:
+    """The output requirements: the inputs with each git requirement pinned to its wheel,
+    then the private dependencies (with the markers they were asked for under)."""
+    pins = {package.key: wheel.pin() for package, wheel in zip(packages, vendored, strict=True)}
+    markers: dict[str, list[str]] = {}
+    for package in packages:
+        for _value, child in package.built.private:
+            markers.setdefault(child.key or "", []).append(child.marker or "")
+    by_requirement = {requirement: pins[key] for requirement, key in top.items()}
+    top_keys = set(top.values())
+    transitive = [
+        dataclasses.replace(pin, markers=tuple(markers.get(key, ())))
+        for key, pin in pins.items()
+        if key not in top_keys
+    ]
+    if include_public:
+        return _public_closure(
+            parsed, by_requirement, transitive, pins, to=to, staging=staging, target=target
+        )
+    return render_requirements(
+        parsed,
+        by_requirement,
+        transitive,
+        output=to.requirements,
+        wheelhouse=to.wheelhouse,
+        sources=to.sources,
+    )
+
+
+def _public_closure(
+    parsed: ParsedRequirements,
+    by_requirement: Mapping[GitRequirement, Pin],
+    transitive: Sequence[Pin],
+    private: Mapping[str, Pin],
+    *,
+    to: Destination,
+    staging: Path,
+    target: Target,
+) -> str:
+    """Download the whole closure into ``staging``; the requirements that pin all of it."""
+    with tempfile.TemporaryDirectory(prefix="gitdeps-closure-") as temp:
+        probe = Path(temp) / "requirements.txt"
+        probe.write_text(
+            render_requirements(
+                parsed,
+                by_requirement,
+                transitive,
+                output=probe,
+                wheelhouse=staging,
+                sources=to.sources,
+            ),
+            encoding="utf-8",
+        )
+        from .public_closure import download_closure
+
+        progress.info("public dependencies: resolving with pip for %s", target.describe())
+        files = download_closure(probe, staging, target=target)
+    pins: dict[tuple[str, str], Pin] = {}
+    for wheel in files:
+        name, version, _build, _tags = parse_wheel_filename(wheel.name)
+        key = (str(name), str(version))
+        private_pin = private.get(str(name))
+        if private_pin is not None:
+            pins[key] = private_pin
+            continue
+        digest = sha256_file(wheel)
+        previous = pins.get(key)
+        hashes = (previous.sha256 + " " if previous else "") + digest
+        pins[key] = Pin(name=str(name), version=str(version), sha256=hashes, source="", commit="")
+    public = sum(1 for p in pins.values() if not p.commit)
+    progress.info("public dependencies: %d wheels", public)
+    return render_closure(
+        list(pins.values()), output=to.requirements, wheelhouse=to.wheelhouse, sources=to.sources
+    )

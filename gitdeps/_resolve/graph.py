@@ -1,0 +1,133 @@
+"""The graph of private distributions: one node per distribution, whoever asks for it.
+
+A distribution asked for twice must be asked for at the same commit (and with the
+same ``--config-settings``: one build serves both); otherwise the run stops with an
+error that names both requesters. ``walk`` visits the requirements and every private
+dependency their wheels name, in parallel; a cycle ends because a distribution is
+visited once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from .._errors import GitDepsError
+
+if TYPE_CHECKING:
+    from .._inputs.requirements import GitRequirement
+
+__all__ = ["Graph", "Node", "walk"]
+
+T = TypeVar("T")
+B = TypeVar("B")
+
+# Threads wait on the network most of the time; builds take a slot each (see Wheels).
+_THREADS = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """One distribution at one commit, as first asked for."""
+
+    requirement: GitRequirement
+    commit: str
+
+    @property
+    def identity(self) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+        url = self.requirement.url
+        return (url.repo, url.subdirectory or "", self.commit, self.requirement.config_settings)
+
+
+@dataclasses.dataclass(frozen=True)
+class Package(Generic[B]):
+    """A node of the finished graph: its key (canonical name), who asked, what was built."""
+
+    key: str
+    node: Node
+    requested_by: tuple[str, ...]
+    built: B
+
+
+class Graph(Generic[B]):
+    """Nodes by canonical name; ``B`` is what the build stage made of each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._nodes: dict[str, Node] = {}
+        self._requested_by: dict[str, list[str]] = {}
+        self._built: dict[str, B] = {}
+        self._keys: dict[GitRequirement, str] = {}
+
+    def add(self, key: str, node: Node) -> bool:
+        """Add ``node`` under ``key``; False when that distribution is there already (at
+        the same commit: then only its requester is recorded)."""
+        requirement = node.requirement
+        with self._lock:
+            self._keys[requirement] = key
+            existing = self._nodes.get(key)
+            if existing is None:
+                self._nodes[key] = node
+                self._requested_by[key] = [requirement.requested_by]
+                return True
+            if existing.identity != node.identity:
+                raise _conflict(key, existing, self._requested_by[key], node)
+            self._requested_by[key].append(requirement.requested_by)
+            return False
+
+    def set_built(self, key: str, built: B) -> None:
+        with self._lock:
+            self._built[key] = built
+
+    def packages(self) -> list[Package[B]]:
+        """Every node, sorted by key, once the walk is over."""
+        with self._lock:
+            return [
+                Package(key, node, tuple(self._requested_by[key]), self._built[key])
+                for key, node in sorted(self._nodes.items())
+            ]
+
+    def key_of(self, requirement: GitRequirement) -> str:
+        """The key of the node that ``requirement`` was resolved to."""
+        return self._keys[requirement]
+
+
+def _conflict(key: str, existing: Node, requested_by: list[str], node: Node) -> GitDepsError:
+    first, second = existing.requirement, node.requirement
+    name = first.name or key
+    if existing.identity[:3] == node.identity[:3]:
+        return GitDepsError(
+            f"{name} is asked for with different --config-settings by "
+            f"{', '.join(requested_by)} and by {second.requested_by}; "
+            "one build serves both: make them agree"
+        )
+    return GitDepsError(
+        f"{name} is asked for at two different commits: "
+        f"{first.url.requirement_url()} ({existing.commit[:12]}) by "
+        f"{', '.join(requested_by)}, and {second.url.requirement_url()} "
+        f"({node.commit[:12]}) by {second.requested_by}; make them agree"
+    )
+
+
+def walk(
+    top: Sequence[T], visit: Callable[[T], Iterable[T]], *, on_stop: Callable[[], None]
+) -> None:
+    """``visit`` each of ``top`` and each item a visit returns, in parallel.
+
+    On a failure, Ctrl-C or SIGTERM nothing new starts and ``on_stop`` runs (it stops
+    the subprocesses under way, or leaving would wait for them to finish).
+    """
+    with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps") as pool:
+        pending: set[Future[Iterable[T]]] = {pool.submit(visit, item) for item in top}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.update(pool.submit(visit, item) for item in future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            on_stop()
+            raise
