@@ -18,13 +18,17 @@ proxy works the first time:
 
 from __future__ import annotations
 
+import enum
+import errno
 import functools
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -36,13 +40,14 @@ from ._settings import Limits, limits
 
 __all__ = [
     "CA_VARIABLES",
+    "Fault",
     "Limits",
     "ca_files",
+    "fault_of",
     "limits",
     "pool_for",
     "proxy_for",
     "ssl_context",
-    "tls_failure",
 ]
 
 
@@ -289,7 +294,65 @@ def _new_pool(
     )
 
 
-def tls_failure(text: str) -> bool:
-    """Whether an error's text is a certificate that was not trusted."""
-    lowered = text.lower()
-    return "certificate verify failed" in lowered or "certificate_verify_failed" in lowered
+class Fault(enum.Enum):
+    """Why a connection failed, as the exception types say it."""
+
+    PROXY = "the proxy could not be reached or refused the tunnel"
+    TLS = "certificate verify failed"
+    NAME = "name or service not known"
+    REFUSED = "connection refused"
+    UNREACHABLE = "no route to host"
+    TIMEOUT = "timed out"
+
+
+def fault_of(exc: BaseException) -> tuple[Fault, str] | None:
+    """The fault behind ``exc`` and a short reason, found by type along its chain of
+    causes (dulwich wraps urllib3's errors, which wrap the socket's or ssl's, and
+    urllib3's ``MaxRetryError.reason`` holds the last one); None if none is known.
+    A proxy's fault comes first (its reason is what went wrong with the proxy)."""
+    chain = list(_causes(exc))
+    for error in chain:
+        if isinstance(error, urllib3.exceptions.ProxyError):
+            inner = _fault_in(list(_causes(error))[1:])
+            if inner is not None:
+                return Fault.PROXY, inner[1]
+            original = getattr(error, "original_error", None) or error
+            return Fault.PROXY, str(original).strip().splitlines()[0][:200] or Fault.PROXY.value
+    return _fault_in(chain)
+
+
+def _fault_in(chain: list[BaseException]) -> tuple[Fault, str] | None:
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return Fault.TLS, f"certificate verify failed: {error.verify_message}"
+    for error in chain:
+        if isinstance(error, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
+            return Fault.NAME, Fault.NAME.value
+    for error in chain:
+        if isinstance(error, ConnectionRefusedError):
+            return Fault.REFUSED, Fault.REFUSED.value
+        if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return Fault.UNREACHABLE, Fault.UNREACHABLE.value
+    for error in chain:
+        # NewConnectionError is a ConnectTimeoutError to urllib3: a refusal was found above
+        if isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError)):
+            return Fault.TIMEOUT, Fault.TIMEOUT.value
+    return None
+
+
+_LINKS = ("reason", "original_error")  # urllib3's MaxRetryError, ProxyError
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 32:
+        error = pending.pop(0)
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        links = (error.__cause__, error.__context__, *(getattr(error, a, None) for a in _LINKS))
+        for linked in links:
+            if isinstance(linked, BaseException):
+                pending.append(linked)

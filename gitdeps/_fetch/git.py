@@ -43,7 +43,7 @@ from .._credentials.base import Credential
 from .._credentials.store import Credentials, token_variable
 from .._errors import AuthError, FetchError, GitDepsError
 from .._inputs.giturl import GitURL, origin_of
-from .._network import CA_VARIABLES, limits, pool_for, tls_failure
+from .._network import CA_VARIABLES, Fault, fault_of, limits, pool_for
 from .._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from .._secret import redact
 from .advertisement import RefFilter, TooManyRefs
@@ -353,28 +353,31 @@ def _errors(
         ) from None
     except urllib3.exceptions.HTTPError as exc:
         # ReadTimeoutError, ProtocolError, ...: the connection broke or stalled mid-answer
+        fault = fault_of(exc)
+        reason = fault[1] if fault is not None else _reason(redact(str(exc)))
         raise FetchError(
             f"the connection to {url.hostport} broke or timed out while reading {url.repo} "
-            f"({type(exc).__name__}: {_reason(redact(str(exc)))}); try again, or raise "
+            f"({type(exc).__name__}: {reason}); try again, or raise "
             "GITDEPS_HTTP_TIMEOUT for a slow host"
-        ) from None
+        ) from exc
     except (GitProtocolError, HangupException, OSError) as exc:
         credential = used.credential
         text = redact(str(exc))
         if url.scheme == "ssh":
             raise _ssh_error(url, action, text, exc) from None
-        if tls_failure(text):
+        fault = fault_of(exc)
+        if fault is not None and fault[0] is Fault.TLS:
             raise FetchError(
                 f"the TLS certificate of {where} is not trusted, so {url.repo} could not be "
-                f"read ({_reason(text)}); if a corporate proxy or a private CA signs it, put "
+                f"read ({fault[1]}); if a corporate proxy or a private CA signs it, put "
                 f"that CA in the system's trust store or name its bundle in "
                 f"{' or '.join(CA_VARIABLES[:2])} (git's http.sslCAInfo works too)"
-            ) from None
-        if "ProxyError" in text or "Unable to connect to proxy" in text:
+            ) from exc
+        if fault is not None and fault[0] is Fault.PROXY:
             raise FetchError(
-                f"cannot reach {where} through the proxy for {url.repo}: {_reason(text)}; check "
-                "HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy"
-            ) from None
+                f"cannot reach {where} through the proxy for {url.repo}: {fault[1]}; "
+                "check HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy"
+            ) from exc
         if commit is not None and "not our ref" in text:
             raise FetchError(
                 f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it does not "
@@ -383,11 +386,11 @@ def _errors(
             ) from None
         if isinstance(exc, _HostAnswered):
             raise _status_error(exc, url, action, credential, credentials) from None
-        if any(w in text for w in ("Max retries", "Connection refused", "timed out", "Name or")):
+        if fault is not None:
             raise FetchError(
-                f"cannot reach {where} to {action} {url.repo}: {_reason(text)}; check the host "
+                f"cannot reach {where} to {action} {url.repo}: {fault[1]}; check the host "
                 "name, the network and any proxy settings"
-            ) from None
+            ) from exc
         raise FetchError(f"could not {action} {url.repo}: {text}") from None
 
 
@@ -444,14 +447,13 @@ def _ssh_error(url: GitURL, action: str, text: str, exc: BaseException) -> GitDe
 
 
 def _reason(text: str) -> str:
+    """The telling part of a message that comes as text only: ssh's standard error, or
+    an error of dulwich's own (an HTTP failure is classified by type: ``fault_of``)."""
     for marker in (
-        "certificate verify failed: self-signed certificate in certificate chain",
-        "certificate verify failed: unable to get local issuer certificate",
-        "certificate verify failed",
         "Connection refused",
         "timed out",
-        "Name or service not known",
         "Could not resolve hostname",
+        "No route to host",
     ):
         if marker in text:
             return marker.lower()
