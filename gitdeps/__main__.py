@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-import textwrap
 import threading
 import time
 import traceback
@@ -314,7 +313,7 @@ def make_parser() -> argparse.ArgumentParser:
         "login",
         help="sign in to Azure DevOps once on this machine (device code); later runs are silent",
         description="Signs in with Microsoft Entra ID through msal's device-code flow: open the "
-        "page shown, enter the code. The token cache is kept owner-only in gitdeps' cache "
+        "page shown, enter the code. The token cache is kept owner-only in gitdeps' state "
         "directory and refreshed silently; hosts use it when they have no token from the "
         'environment, or when configured with provider = "msal".',
     )
@@ -573,12 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GitDepsError as exc:
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
-        elif exc.detail and verbosity >= 1:  # the one line, then its context set apart
-            log.error("%s\n%s", exc, textwrap.indent(exc.detail.rstrip(), "    | "))
-        elif exc.detail:
-            log.error("%s (-v shows more)", exc)
-        else:
-            log.error("%s", exc)
+        else:  # the one line, then (-v) its context set apart
+            log.error("%s", exc.render(verbose=verbosity >= 1))
         return exc.exit_code
     except OutputsSwitched:
         log.error("interrupted while the outputs were being replaced; the new set was completed")

@@ -7,6 +7,9 @@ Messages are written for the person at the terminal: they name the input (a
 
 from __future__ import annotations
 
+import textwrap
+from typing import TypeVar
+
 from ._secret import redact
 
 __all__ = [
@@ -20,35 +23,63 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound="GitDepsError")
+
+
 class GitDepsError(Exception):
     """Base class of every error gitdeps raises. ``exit_code`` is the CLI's.
 
-    ``str(error)`` is one line: what went wrong, where, and what to do. ``detail``
-    holds the context that does not fit on it (a build's output, the offending line
-    with a caret), which the CLI shows with ``-v``.
+    An error carries its facts apart: ``message`` (what went wrong), ``input`` (what it
+    concerns: ``requirements.txt:3: acme``, a host, a commit), ``hint`` (what to do) and
+    ``detail`` (context that does not fit on one line: a build's output, the offending
+    line with a caret). ``str(error)`` joins the first three into the one line the CLI
+    prints; ``render()`` adds the detail. Every part passes through :func:`redact`.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        input: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         first, newline, rest = message.partition("\n")
         if newline:  # one line means one line: the rest is context
             detail = rest + ("\n" + detail if detail else "")
         super().__init__(redact(first))
+        self.input = redact(input) if input else None
+        self.hint = redact(hint) if hint else None
         self.detail = redact(detail) if detail else None
+
+    @classmethod
+    def at(cls: type[_E], input: object, message: str, **facts: str | None) -> _E:
+        """This error about ``input`` (a ``Location``, a host, a commit)."""
+        return cls(message, input=str(input), **facts)
 
     @property
     def message(self) -> str:
+        """What went wrong, without the input and the hint."""
         return str(self.args[0])
 
     def add_context(self, where: str) -> None:
-        """Say where this happened (``requirements.txt:3: acme: ``), once; the type,
-        the detail and the chain of causes stay as they are."""
-        if not self.message.startswith(where):
-            self.args = (redact(where + self.message),)
+        """Say where this happened (``requirements.txt:3``, then ``acme``): the outer
+        context goes first. The type, the detail and the chain of causes stay."""
+        where = redact(where.rstrip(": "))
+        if not str(self).startswith(where):
+            self.input = f"{where}: {self.input}" if self.input else where
+
+    def render(self, *, verbose: bool = False) -> str:
+        """The one line, and with ``verbose`` the detail set apart below it."""
+        if self.detail and verbose:
+            return f"{self}\n" + textwrap.indent(self.detail.rstrip(), "    | ")
+        return f"{self} (-v shows more)" if self.detail else str(self)
 
     def __str__(self) -> str:
-        return self.message
+        text = f"{self.input}: {self.message}" if self.input else self.message
+        return f"{text}; {self.hint}" if self.hint else text
 
 
 class RequirementError(ValueError, GitDepsError):
@@ -56,8 +87,15 @@ class RequirementError(ValueError, GitDepsError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
-        GitDepsError.__init__(self, message, detail=detail)
+    def __init__(
+        self,
+        message: str,
+        *,
+        input: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        GitDepsError.__init__(self, message, input=input, hint=hint, detail=detail)
 
 
 class AuthError(GitDepsError):

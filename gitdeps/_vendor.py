@@ -276,11 +276,11 @@ def _visit(
         graph.set_built(key, built)
         return built.children
     except GitDepsError as exc:
-        prefix = f"{requirement.requested_by}: "
-        if not exc.message.startswith(prefix):
-            if requirement.name and not exc.message.startswith(requirement.name):
-                prefix += f"{requirement.name}: "
-            exc.add_context(prefix)
+        said = str(exc)
+        if not said.startswith(f"{requirement.requested_by}: "):
+            if requirement.name and not said.startswith(requirement.name):
+                exc.add_context(requirement.name)
+            exc.add_context(requirement.requested_by)
         raise
 
 

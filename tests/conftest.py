@@ -91,9 +91,10 @@ def _ctrl_c_reaches_children() -> None:
 
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets an empty cache of its own (and never the user's)."""
+    """Each test gets an empty cache and state directory of its own (never the user's)."""
     cache = tmp_path / "gitdeps-cache"
     monkeypatch.setenv("GITDEPS_CACHE_DIR", str(cache))
+    monkeypatch.setenv("GITDEPS_STATE_DIR", str(tmp_path / "gitdeps-state"))
     return cache
 
 

@@ -104,6 +104,9 @@ def main() -> int:
                 "PIP_CONFIG_FILE": os.devnull,
                 "PIP_INDEX_URL": index_url,
                 "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                # the demo's cache and sign-in state are its own, never the user's
+                "GITDEPS_CACHE_DIR": str(root / "cache"),
+                "GITDEPS_STATE_DIR": str(root / "state"),
             }
             env.pop("GITDEPS_TOKEN_127_0_0_1", None)
             gitdeps = [sys.executable, "-m", "gitdeps"]

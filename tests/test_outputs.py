@@ -156,6 +156,20 @@ def test_a_signal_during_a_build_stops_it_promptly_and_writes_nothing(
     assert "interrupted; nothing was written" in stderr and "Traceback" not in stderr
     assert (app / "out.txt").read_text() == "the previous requirements\n"
     assert not list(app.glob(".gitdeps-staging-*")) and not (app / "wh").exists()
+    assert _processes_under(tmp_path) == [], "the build backend outlived gitdeps"
+
+
+def _processes_under(folder: Path) -> list[str]:
+    """Command lines of running processes that mention ``folder`` (a test's own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(folder) in command:
+            found.append(command[:200])
+    return found
 
 
 @pytest.mark.slow

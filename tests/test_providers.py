@@ -203,7 +203,9 @@ def test_msal_sign_in_then_silent_refresh_then_logout(
     assert user == "dev@contoso.example" and "GDCODE42" in shown[0]
     cache_file = _msal.token_cache_path()
     assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
-    assert cache_file.is_relative_to(_own_cache)
+    # the sign-in is state, not cache: `gitdeps cache clean` does not sign anyone out
+    assert cache_file.is_relative_to(tmp_path / "gitdeps-state")
+    assert not cache_file.is_relative_to(_own_cache)
 
     with _bearer_only_server(tmp_path, first) as server:
         app = _app(tmp_path, server, '[hosts."127.0.0.1"]\nprovider = "msal"\n')
@@ -231,6 +233,22 @@ def test_msal_sign_in_then_silent_refresh_then_logout(
     assert _msal.logout() == 1
     with pytest.raises(gitdeps.AuthError, match="run gitdeps login"):
         _msal.msal_credential("127.0.0.1", HostConfig(provider="msal"), required=True)
+
+
+def test_a_sign_in_kept_in_the_cache_by_0_2_moves_to_the_state_directory(
+    tmp_path: Path, _own_cache: Path
+) -> None:
+    from gitdeps._credentials import msal_login as _msal
+
+    old = _own_cache / "msal" / "token-cache.json"
+    old.parent.mkdir(parents=True)
+    old.write_text('{"AccessToken": {}}')
+    old.chmod(0o600)
+    path = _msal.token_cache_path()
+    assert path == tmp_path / "gitdeps-state" / "msal" / "token-cache.json"
+    assert path.read_text() == '{"AccessToken": {}}' and not old.exists()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert _msal.token_cache_path() == path  # once
 
 
 def test_helpers_are_not_asked_for_a_host_that_needs_nothing(tmp_path: Path) -> None:

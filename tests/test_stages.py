@@ -228,3 +228,43 @@ def test_a_failure_stops_the_walk_and_what_is_under_way() -> None:
         walk(["slow", "bad"], visit, on_stop=stopped.set)
     assert time.monotonic() - began < 5
     assert "never" not in started
+
+
+# -- errors carry their facts ------------------------------------------------------
+def test_an_error_keeps_its_input_hint_and_detail_apart(tmp_path: Path) -> None:
+    from gitdeps import RequirementError
+    from gitdeps._inputs.requirements import parse_requirement_files
+
+    (tmp_path / "requirements.txt").write_text("# first\nacme @ git+https://h.test/a.git --nope\n")
+    with pytest.raises(RequirementError) as caught:
+        parse_requirement_files([tmp_path / "requirements.txt"])
+    error = caught.value
+    assert error.input is not None and error.input.endswith("requirements.txt:2")
+    assert not error.message.startswith(error.input)  # the input is a field, not text
+    assert str(error) == f"{error.input}: {error.message}"
+
+    built = GitDepsError("the backend failed", hint="check the build", detail="line 1\nline 2")
+    built.add_context("acme")
+    built.add_context("requirements.txt:3")
+    assert built.input == "requirements.txt:3: acme"
+    assert str(built) == "requirements.txt:3: acme: the backend failed; check the build"
+    assert built.render() == str(built) + " (-v shows more)"
+    assert built.render(verbose=True).splitlines()[1:] == ["    | line 1", "    | line 2"]
+
+
+def test_every_error_class_is_exported() -> None:
+    import importlib
+    import pkgutil
+
+    import gitdeps
+
+    classes: set[type] = set()
+    for module in pkgutil.walk_packages(gitdeps.__path__, "gitdeps."):
+        if module.name.endswith("__main__"):
+            continue
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, type) and issubclass(value, GitDepsError):
+                classes.add(value)
+    public = {c.__name__ for c in classes if not c.__name__.startswith("_")}
+    assert len(public) >= 8
+    assert public <= set(gitdeps.__all__)

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._build.wheel import sha256_file
+from .._dirs import cache_dir
 from .._errors import GitDepsError
 from .._filelock import exclusive, exclusive_within, shared
 
@@ -48,15 +49,7 @@ _ENVS = "envs-v1"
 
 def default_cache_dir() -> Path:
     """``$GITDEPS_CACHE_DIR``, else the platform's user cache directory."""
-    explicit = os.environ.get("GITDEPS_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "gitdeps" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "gitdeps"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gitdeps"
+    return cache_dir()
 
 
 @dataclasses.dataclass(frozen=True)

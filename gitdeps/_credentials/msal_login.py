@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._cache.local import default_cache_dir
+from .._dirs import cache_dir, state_dir
 from .._errors import AuthError
 from .._fs import atomic_write
 from .._secret import Secret, redact
@@ -41,12 +43,27 @@ HTTP_CLIENT: Any | None = None
 
 def token_cache_path() -> Path:
     """The owner-only token cache, where the platform offers no encryption."""
-    return default_cache_dir() / "msal" / "token-cache.json"
+    return _state("token-cache.json")
 
 
 def _encrypted_cache_path() -> Path:
     """The encrypted cache (or, for the Keychain and libsecret, its change marker)."""
-    return default_cache_dir() / "msal" / "token-cache.bin"
+    return _state("token-cache.bin")
+
+
+def _state(name: str) -> Path:
+    """``name`` in the state directory: a sign-in is not lost with ``gitdeps cache
+    clean``. gitdeps 0.2 kept it in the cache directory; it is moved from there once."""
+    path = state_dir() / "msal" / name
+    old = cache_dir() / "msal" / name
+    if not path.exists() and old.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):  # another process moved it first; or EXDEV
+            os.replace(old, path)
+        if old.is_file() and not path.exists():  # another file system: copy, then drop
+            shutil.copy2(old, path)
+            old.unlink()
+    return path
 
 
 def _signed_in() -> bool:

@@ -333,7 +333,7 @@ def _split(text: str, location: Location, raw: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        raise RequirementError(f"{location}: cannot split the line: {exc}", detail=raw) from None
+        raise RequirementError.at(location, f"cannot split the line: {exc}", detail=raw) from None
 
 
 def _expand(text: str) -> str:
@@ -425,8 +425,9 @@ class _Parser:
         try:
             return pip_options(words)
         except _OptionError as exc:
-            raise RequirementError(
-                f"{location}: {exc}; pip refuses this line too (pip 26's requirement-file "
+            raise RequirementError.at(
+                location,
+                f"{exc}; pip refuses this line too (pip 26's requirement-file "
                 "options: -r -c -e -i --extra-index-url --no-index -f --no-binary "
                 "--only-binary --prefer-binary --require-hashes --no-require-hashes --pre "
                 "--all-releases --only-final --trusted-host --use-feature, and --hash and "
@@ -439,8 +440,9 @@ class _Parser:
         editable = any(name == "-e" for name, _ in options)
         for name, _value in options:
             if name == "--hash" or (name == "--config-settings" and not editable):
-                raise RequirementError(
-                    f"{location}: {name} belongs on a requirement's line, after it; pip "
+                raise RequirementError.at(
+                    location,
+                    f"{name} belongs on a requirement's line, after it; pip "
                     "refuses it on a line of its own",
                     detail=raw,
                 )
@@ -451,10 +453,11 @@ class _Parser:
             elif name == "-e":
                 entry = _requirement(value or "", location, editable=True)
                 if entry is None:
-                    raise RequirementError(
-                        f"{location}: editable requirement {value!r} is not a git URL; gitdeps "
+                    raise RequirementError.at(
+                        location,
+                        f"editable requirement {value!r} is not a git URL; gitdeps "
                         "vendors only git requirements, and a deploy target cannot install a "
-                        "local editable: install it as a normal requirement"
+                        "local editable: install it as a normal requirement",
                     )
                 self._add_git(entry, options[index + 1 :], location)
                 return
@@ -480,11 +483,12 @@ class _Parser:
             if parts is None or not parts.password:
                 continue
             if not _ENV_VAR.fullmatch(parts.password):
-                raise RequirementError(
-                    f"{location}: a URL carries a password in clear; put the password in an "
+                raise RequirementError.at(
+                    location,
+                    "a URL carries a password in clear; put the password in an "
                     "environment variable and write ${VARIABLE} in its place in the URL (pip "
                     "expands it; gitdeps keeps the variable in the output), or use keyring or "
-                    ".netrc for the index"
+                    ".netrc for the index",
                 )
 
     def _no_git_constraints(self, path: Path, included_from: Location) -> None:
@@ -515,18 +519,19 @@ class _Parser:
                 except RequirementError:
                     continue  # pip's business: the constraint is passed on as it is
                 if git is not None:
-                    raise RequirementError(
-                        f"{location}: a constraints file (-c, from {included_from}) pins "
+                    raise RequirementError.at(
+                        location,
+                        f"a constraints file (-c, from {included_from}) pins "
                         f"{git[0].name or 'a package'} to a git URL, which the deploy target "
                         "would have to clone; move that line into the requirements file, "
-                        "where gitdeps vendors it"
+                        "where gitdeps vendors it",
                     )
         finally:
             self._stack.pop()
 
     def _include(self, location: Location, base: Path, value: str) -> None:
         if not value:
-            raise RequirementError(f"{location}: -r needs a file name")
+            raise RequirementError.at(location, "-r needs a file name")
         path = Path(value) if os.path.isabs(value) else base / value
         self.entries.append(IncludedFile(path, location))
         self.read(path, included_from=location)
@@ -535,7 +540,7 @@ class _Parser:
         self, location: Location, base: Path, raw: str, option: str, value: str
     ) -> None:
         if not value:
-            raise RequirementError(f"{location}: {option} needs a value")
+            raise RequirementError.at(location, f"{option} needs a value")
         is_url = "://" in value
         if option == "--find-links":
             if is_url:
@@ -552,8 +557,8 @@ class _Parser:
                 return
             path = Path(value) if os.path.isabs(value) else base / value
             if not path.exists():
-                raise RequirementError(
-                    f"{location}: constraints file not found: {_display(path)}; check the path"
+                raise RequirementError.at(
+                    location, f"constraints file not found: {_display(path)}; check the path"
                 )
             self._no_git_constraints(path, location)
         if os.path.isabs(value):
@@ -570,7 +575,7 @@ def _config_settings(options: Sequence[_Opt], location: Location) -> tuple[tuple
             continue
         key, sep, setting = value.partition("=")
         if not sep or not key:
-            raise RequirementError(f"{location}: --config-settings takes KEY=VALUE, not {value!r}")
+            raise RequirementError.at(location, f"--config-settings takes KEY=VALUE, not {value!r}")
         settings.append((key, setting))
     return tuple(settings)
 
@@ -616,8 +621,9 @@ def _requirement(
         req = Requirement(text + (f" ; {marker_text.strip()}" if marker_text.strip() else ""))
     except InvalidRequirement as exc:
         reason, _, caret = str(exc).partition("\n")
-        raise RequirementError(
-            f"{location}: invalid requirement {text[:200]!r}: {reason}; write "
+        raise RequirementError.at(
+            location,
+            f"invalid requirement {text[:200]!r}: {reason}; write "
             "'name @ git+https://host/repo@ref' or a PEP 508 requirement",
             detail=caret or None,
         ) from None
@@ -642,15 +648,16 @@ def _parse_url(text: str, location: Location) -> tuple[GitURL, EmbeddedCredentia
     try:
         return parse_git_url(text)
     except InvalidGitURL as exc:
-        raise RequirementError(f"{location}: {exc}") from None
+        raise RequirementError.at(location, f"{exc}") from None
 
 
 def _refuse_other_vcs(url: str, location: Location) -> None:
     for prefix in _OTHER_VCS:
         if url[:5].lower().startswith(prefix):
-            raise RequirementError(
-                f"{location}: {prefix[:-1]} repositories are not supported; gitdeps vendors git "
-                "requirements only"
+            raise RequirementError.at(
+                location,
+                f"{prefix[:-1]} repositories are not supported; gitdeps vendors git "
+                "requirements only",
             )
 
 
@@ -658,7 +665,7 @@ def _check_marker(marker: str, location: Location, text: str) -> None:
     try:
         Requirement(f"placeholder; {marker}")
     except InvalidRequirement as exc:
-        raise RequirementError(f"{location}: invalid marker in {text!r}: {exc}") from None
+        raise RequirementError.at(location, f"invalid marker in {text!r}: {exc}") from None
 
 
 def _egg(egg: str | None, location: Location) -> tuple[str | None, tuple[str, ...]]:
@@ -667,11 +674,11 @@ def _egg(egg: str | None, location: Location) -> tuple[str | None, tuple[str, ..
     try:
         req = Requirement(egg)
     except InvalidRequirement:
-        raise RequirementError(
-            f"{location}: #egg={egg!r} is not a project name; write #egg=my-package"
+        raise RequirementError.at(
+            location, f"#egg={egg!r} is not a project name; write #egg=my-package"
         ) from None
     if req.url or req.specifier or req.marker:
-        raise RequirementError(f"{location}: #egg= takes a bare project name, not {egg!r}")
+        raise RequirementError.at(location, f"#egg= takes a bare project name, not {egg!r}")
     return req.name, tuple(sorted(req.extras))
 
 
