@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.app import Forge, files_containing, run_gitdeps
 from tests.support.cli import Ran
 from tests.support.projects import project
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import files_containing, run_gitdeps
+from tests.support.app import files_containing, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.index import free_port
 

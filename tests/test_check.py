@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, run_gitdeps, vendor_in
+from tests.support.app import Forge, run_gitdeps, vendor_in
 from tests.support.gitserver import GitServer
 from tests.support.projects import project
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Forge, run_gitdeps
+from tests.support.app import Forge, run_gitdeps
 from tests.support.gitserver import make_repo
 from tests.support.projects import project
 from tests.support.trees import GITLINK, LINK, push_raw_tree

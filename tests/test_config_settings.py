@@ -9,7 +9,7 @@ import pytest
 
 from gitdeps import RequirementError
 from gitdeps._inputs.requirements import GitRequirement, parse_requirement_files
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 
 URL = "git+https://h.test/o/r.git@v1"
 

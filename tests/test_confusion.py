@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from packaging.tags import sys_tags
 
-from tests.conftest import Forge, fresh_venv, run_gitdeps, run_python
 from tests.support import backends
+from tests.support.app import Forge, fresh_venv, run_gitdeps, run_python
 from tests.support.index import serve_index
 from tests.support.projects import project
 from tests.support.wheels import make_wheel

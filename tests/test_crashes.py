@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.cli import Ran
 from tests.support.gitserver import make_repo
 from tests.support.projects import project

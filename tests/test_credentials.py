@@ -15,7 +15,7 @@ from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
 from gitdeps._secret import Secret
-from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.app import Forge, files_containing, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.projects import project
 
@@ -211,7 +211,7 @@ def test_rewrite_gives_pip_what_it_needs_to_clone_and_shows_no_token(
 ) -> None:
     import stat
 
-    from tests.conftest import fresh_venv, pip_install, run_python
+    from tests.support.app import fresh_venv, pip_install, run_python
 
     forge.push("o/one.git", project("one", "1.0"), tag="v1")
     app = tmp_path / "app"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge
+from tests.support.app import Forge
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
+from tests.support.app import (
     Forge,
     files_containing,
     fresh_venv,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_gitdeps
+from tests.support.app import run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.index import free_port
 from tests.support.projects import project

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.gitserver import commit_files, git, make_repo
 from tests.support.projects import project
 

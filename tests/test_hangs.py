@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import gitdeps
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 
 pytestmark = pytest.mark.slow
 

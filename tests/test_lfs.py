@@ -13,7 +13,7 @@ from gitdeps._fetch.checkout import parse_lfs_pointer
 from gitdeps._fetch.lfs import lfs_endpoint
 from gitdeps._fetch.source import fetch_tree
 from gitdeps._inputs.giturl import parse_git_url
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.gitserver import GitServer, git, lfs_pointer
 
 OID = "a" * 64

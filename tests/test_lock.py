@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps._outputs.lock import read_lock
-from tests.conftest import Forge, run_gitdeps
+from tests.support.app import Forge, run_gitdeps
 from tests.support.cli import Ran
 from tests.support.projects import project
 

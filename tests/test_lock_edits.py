@@ -14,7 +14,7 @@ import pytest
 
 from gitdeps import LockError
 from gitdeps._outputs.lock import read_lock
-from tests.conftest import vendor_in
+from tests.support.app import vendor_in
 
 GOOD = {
     "name": "acme-utils",

@@ -15,7 +15,7 @@ from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
 from gitdeps._network import bypasses_proxy, proxy_for
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.gitserver import GitServer
 from tests.support.projects import project
 from tests.support.proxy import Proxy

@@ -15,7 +15,7 @@ from gitdeps import FetchError
 from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.projects import project
 from tests.support.rawhost import ADVERTISEMENT_HEAD, raw_host
 
@@ -98,7 +98,7 @@ def test_timeout_bounds_a_silent_host(silent: int, tmp_path: Path) -> None:
     started = time.monotonic()
     app = tmp_path / "app"
     app.mkdir()
-    from tests.conftest import run_gitdeps
+    from tests.support.app import run_gitdeps
 
     (app / "requirements.txt").write_text(f"pkg @ git+http://127.0.0.1:{silent}/o/pkg.git\n")
     ran = run_gitdeps(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.tags import sys_tags
 
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, run_gitdeps
+from tests.support.app import Forge, run_gitdeps
 
 _NOISY_FAILURE = (
     "import sys\n"

@@ -15,7 +15,7 @@ from gitdeps._config import Config, HostConfig
 from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
-from tests.conftest import Forge
+from tests.support.app import Forge
 from tests.support.credhelper import install_helper, read_log
 from tests.support.gitserver import GitServer
 from tests.support.identity import IdentityEndpoint

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps._outputs.journal import JOURNAL, Plan, locked_outputs, publish, staged_path
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 
 
 def _killed_mid_switch(app: Path) -> None:
@@ -177,7 +177,7 @@ def test_cache_clean_waits_for_a_run_and_never_pulls_files_from_under_it(
     forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
 ) -> None:
     """`gitdeps cache clean` during a run: it waits (bounded), then says why it did not."""
-    from tests.conftest import run_gitdeps
+    from tests.support.app import run_gitdeps
 
     app = tmp_path / "app"
     app.mkdir()

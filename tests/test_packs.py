@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps._fetch.packs import DamagedPack, copy_whole_blob, index_pack
-from tests.conftest import Forge
+from tests.support.app import Forge
 from tests.support.memory import run_measured
 from tests.support.projects import project
 

@@ -9,7 +9,7 @@ import pytest
 
 from gitdeps import RequirementError
 from gitdeps._inputs.requirements import parse_requirement_files, pip_options
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, vendor_in
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, vendor_in
 from tests.support.projects import project
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.app import Forge, files_containing, run_gitdeps
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow

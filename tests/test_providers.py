@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, files_containing, run_gitdeps
+from tests.support.app import Forge, files_containing, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.identity import IdentityEndpoint
 from tests.support.projects import project

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.index import serve_index
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from gitdeps import RequirementError
 from gitdeps._inputs.pyproject import poetry_constraint
 from gitdeps._inputs.requirements import GitRequirement, PassThrough, parse_requirement_files
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.projects import project
 
 UV_PROJECT = """\

@@ -14,7 +14,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from gitdeps._build.wheel import pinned_version
-from tests.conftest import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
 from tests.support.scm import push_history
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from gitdeps import FetchError
 from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import find_commits, list_refs, resolve_ref
 from gitdeps._inputs.giturl import parse_git_url
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.projects import project
 
 

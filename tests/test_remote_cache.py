@@ -16,7 +16,7 @@ from azure.storage.blob import ContainerClient, ContainerSasPermissions, generat
 from gitdeps._build.wheel import sha256_file
 from gitdeps._cache.remote import RemoteCache
 from gitdeps._config import RemoteCacheConfig
-from tests.conftest import Forge, run_gitdeps
+from tests.support.app import Forge, run_gitdeps
 from tests.support.azurite import ACCOUNT, KEY, Azurite, azurite_command
 from tests.support.cli import Ran
 from tests.support.projects import project

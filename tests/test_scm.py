@@ -17,7 +17,7 @@ from packaging.utils import parse_wheel_filename
 
 import gitdeps
 from gitdeps._build.wheel import pinned_version
-from tests.conftest import Forge, files_containing, fresh_venv, pip_install, run_python
+from tests.support.app import Forge, files_containing, fresh_venv, pip_install, run_python
 from tests.support.gitserver import git
 from tests.support.scm import PLUGINS, push_history
 

@@ -10,7 +10,7 @@ import pytest
 
 from gitdeps._fetch.submodules import resolve_submodule_url
 from gitdeps._inputs.giturl import GitURL, InvalidGitURL, parse_git_url
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.cli import Ran
 from tests.support.scm import PLUGINS, push_history
 from tests.support.sshd import SSHD, SshServer

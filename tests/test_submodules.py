@@ -9,7 +9,7 @@ import pytest
 
 from gitdeps._fetch.submodules import resolve_submodule_url
 from gitdeps._inputs.giturl import InvalidGitURL
-from tests.conftest import Forge, vendor_in
+from tests.support.app import Forge, vendor_in
 from tests.support.gitserver import GitServer, git
 
 # (parent URL, .gitmodules url, what git makes of it)

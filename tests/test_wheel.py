@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitdeps._build.wheel import pinned_version, read_wheel, rewrite_wheel
-from tests.conftest import Forge, run_gitdeps
+from tests.support.app import Forge, run_gitdeps
 from tests.support.projects import project
 from tests.support.wheels import make_wheel
 
