@@ -82,20 +82,10 @@ class GitDepsError(Exception):
         return f"{text}; {self.hint}" if self.hint else text
 
 
-class RequirementError(ValueError, GitDepsError):
-    """A requirements file or a requirement in it cannot be used."""
+class RequirementError(GitDepsError, ValueError):
+    """A requirements file or a requirement in it cannot be used (a ValueError too)."""
 
     exit_code = 3
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        input: str | None = None,
-        hint: str | None = None,
-        detail: str | None = None,
-    ) -> None:
-        GitDepsError.__init__(self, message, input=input, hint=hint, detail=detail)
 
 
 class AuthError(GitDepsError):
