@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,50 +87,8 @@ def write_outputs(
 ) -> tuple[VendoredWheel, ...]:
     """Vendor ``packages`` (``top`` maps each input requirement to its package's key)
     and switch the outputs; return the vendored wheels."""
-    try:
-        with locked_outputs(to.wheelhouse.parent, _finals(to), wheelhouse=to.wheelhouse):
-            return _write(
-                packages,
-                top,
-                parsed,
-                to,
-                previous=previous,
-                write_lock=write_lock,
-                include_public=include_public,
-                target=target,
-            )
-    except OSError as exc:
-        where = exc.filename or to.wheelhouse
-        raise GitDepsError(
-            f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
-            "or fix the permissions and run again (each output file is the old one or the "
-            "new one, whole)"
-        ) from exc
-
-
-def _finals(to: Destination) -> list[Path]:
-    return [to.requirements, *([to.lock] if to.lock is not None else [])]
-
-
-def _write(
-    packages: Sequence[Package[Built]],
-    top: Mapping[GitRequirement, str],
-    parsed: ParsedRequirements,
-    to: Destination,
-    *,
-    previous: Lock | None,
-    write_lock: bool,
-    include_public: bool,
-    target: Target,
-) -> tuple[VendoredWheel, ...]:
     wheelhouse = to.wheelhouse
-    # Inside the wheelhouse: the same file system even when the wheelhouse is a mount of
-    # its own (a container volume), so each wheel moves in atomically. A wheelhouse made
-    # for this run goes again if the run publishes nothing.
-    made = not wheelhouse.exists()
-    wheelhouse.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=wheelhouse))
-    try:
+    with _writing(to), _staging(wheelhouse) as staging:
         vendored = _vendor_wheels(packages, staging, wheelhouse, target)
         text = _requirements_text(
             packages,
@@ -147,10 +105,12 @@ def _write(
             compare_with_lock(previous, new_lock)
         # Everything is ready: stage the requirements and the lock beside their places,
         # then switch the whole set under a journal (see journal.py).
+        digests = {v.path.name: v.sha256 for v in vendored}  # public wheels are not in it
         moves: list[tuple[Path, Path]] = []
         for staged in sorted(staging.glob("*.whl")):
             final = wheelhouse / staged.name
-            if not (final.exists() and sha256_file(final) == sha256_file(staged)):
+            digest = digests.get(staged.name) or sha256_file(staged)
+            if not (final.exists() and sha256_file(final) == digest):
                 moves.append((staged, final))
         write_whole(staged_path(to.requirements), text.encode("utf-8"), like=to.requirements)
         moves.append((staged_path(to.requirements), to.requirements))
@@ -161,12 +121,22 @@ def _write(
             removals = stale_wheels(previous, new_lock, wheelhouse)
         publish(wheelhouse.parent, Plan(tuple(moves), tuple(removals)))
         return vendored
-    finally:
-        if not (wheelhouse.parent / JOURNAL).exists():  # else the next run finishes from it
-            shutil.rmtree(staging, ignore_errors=True)
-            if made:
-                with contextlib.suppress(OSError):  # not empty: something was published
-                    wheelhouse.rmdir()
+
+
+@contextlib.contextmanager
+def _writing(to: Destination) -> Iterator[None]:
+    """Hold the outputs' folder; a failure to write is said as what to do."""
+    finals = [to.requirements, *([to.lock] if to.lock is not None else [])]
+    try:
+        with locked_outputs(to.wheelhouse.parent, finals, wheelhouse=to.wheelhouse):
+            yield
+    except OSError as exc:
+        where = exc.filename or to.wheelhouse
+        raise GitDepsError(
+            f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
+            "or fix the permissions and run again (each output file is the old one or the "
+            "new one, whole)"
+        ) from exc
 
 
 def _vendor_wheels(
@@ -286,3 +256,22 @@ def _public_closure(
     return render_closure(
         list(pins.values()), output=to.requirements, wheelhouse=to.wheelhouse, sources=to.sources
     )
+
+
+@contextlib.contextmanager
+def _staging(wheelhouse: Path) -> Iterator[Path]:
+    """A staging folder inside the wheelhouse: the same file system even when the
+    wheelhouse is a mount of its own (a container volume), so each wheel moves in
+    atomically. Removed afterwards unless a journal needs it (the next run finishes from
+    it); a wheelhouse made for this run goes again if the run publishes nothing."""
+    made = not wheelhouse.exists()
+    wheelhouse.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=wheelhouse))
+    try:
+        yield staging
+    finally:
+        if not (wheelhouse.parent / JOURNAL).exists():
+            shutil.rmtree(staging, ignore_errors=True)
+            if made:
+                with contextlib.suppress(OSError):  # not empty: something was published
+                    wheelhouse.rmdir()
