@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._cache.local import Cache, default_cache_dir
+from ._cache.local import Cache
+from ._dirs import cache_dir
 from ._errors import AuthError, GitDepsError
 from ._options import VendorOptions
 from ._outputs.journal import OutputsSwitched
@@ -444,7 +445,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    cache = Cache(args.cache_dir or default_cache_dir())
+    cache = Cache(args.cache_dir or cache_dir())
     if args.wait is not None and not 0 <= args.wait < float("inf"):
         raise GitDepsError(f"--wait {args.wait}: give a number of seconds, 0 or more")
     wait = 30.0 if args.wait is None else args.wait

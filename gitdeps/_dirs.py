@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 __all__ = ["cache_dir", "state_dir"]
 
 
@@ -22,6 +20,8 @@ def cache_dir() -> Path:
     explicit = os.environ.get("GITDEPS_CACHE_DIR")
     if explicit:
         return Path(explicit)
+    import platformdirs  # ~10 ms: only when no directory is set
+
     return platformdirs.user_cache_path("gitdeps", appauthor=False)
 
 
@@ -29,4 +29,6 @@ def state_dir() -> Path:
     explicit = os.environ.get("GITDEPS_STATE_DIR")
     if explicit:
         return Path(explicit)
+    import platformdirs
+
     return platformdirs.user_state_path("gitdeps", appauthor=False)

@@ -28,10 +28,11 @@ from packaging.utils import canonicalize_name
 from ._build.builders import PyPABuilder, WheelBuilder
 from ._build.environments import BuildEnvironments
 from ._build.wheels import Built, Wheels
-from ._cache.local import Cache, default_cache_dir
+from ._cache.local import Cache
 from ._cache.remote import RemoteCache, RemoteStats, remote_settings
 from ._config import load_config
 from ._credentials.store import Credentials
+from ._dirs import cache_dir
 from ._errors import BuildError, GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
@@ -205,7 +206,7 @@ def _vendor(
         scratch = Path(held.enter_context(tempfile.TemporaryDirectory(prefix="gitdeps-")))
         cache = None
         if options.use_cache:
-            cache = Cache(options.cache_dir or default_cache_dir())
+            cache = Cache(options.cache_dir or cache_dir())
             held.enter_context(cache.in_use())
         shared = RemoteCache(remote) if remote is not None and cache is not None else None
         if shared is not None:

@@ -34,22 +34,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._build.wheel import sha256_file
-from .._dirs import cache_dir
 from .._errors import GitDepsError
 from .._filelock import exclusive, exclusive_within, shared
 
-__all__ = ["Cache", "CacheStats", "default_cache_dir"]
+__all__ = ["Cache", "CacheStats"]
 
 logger = logging.getLogger("gitdeps")
 
 _WHEELS = "wheels-v1"
 _IN_USE = "in-use.lock"
 _ENVS = "envs-v1"
-
-
-def default_cache_dir() -> Path:
-    """``$GITDEPS_CACHE_DIR``, else the platform's user cache directory."""
-    return cache_dir()
 
 
 @dataclasses.dataclass(frozen=True)
