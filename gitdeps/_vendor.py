@@ -264,7 +264,7 @@ def _visit(
             return ()
         shown = url.ref[:12] if url.ref and url.ref.lower() == node.commit else url.ref or "HEAD"
         progress.info("%s: %s -> %s", label, shown, node.commit[:12])
-        built = wheels.get(requirement, node.commit, label)
+        built = wheels.get(node, label)
         key = canonicalize_name(built.info.name)
         if requirement.key is None:
             if not graph.add(key, node):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .._cache.remote import RemoteCache
     from .._fetch.checkout import Checkout
     from .._fetch.client import GitClient
+    from .._resolve.graph import Node
     from .._resolve.resolver import Resolver
 
 __all__ = ["Built", "Wheels"]
@@ -94,14 +95,15 @@ class Wheels:
         self._builds = Once()
         self._build_slots = threading.Semaphore(jobs)
 
-    def get(self, requirement: GitRequirement, commit: str, label: str) -> Built:
-        """The wheel of ``requirement`` at ``commit``, built at most once per run."""
-        url = requirement.url
-        identity = (url.repo, url.subdirectory or "", commit, requirement.config_settings)
-        return self._builds.get(identity, lambda: self._get(requirement, commit, label))
+    def get(self, node: Node, label: str) -> Built:
+        """The wheel of ``node``, built at most once per run (per ``node.identity``)."""
+        return self._builds.get(
+            node.identity, lambda: self._get(node.requirement, node.commit, label)
+        )
 
-    def rebuild(self, requirement: GitRequirement, commit: str) -> Built:
+    def rebuild(self, node: Node) -> Built:
         """Built again from its commit, never from the cache (whose entry it replaces)."""
+        requirement, commit = node.requirement, node.commit
         url = requirement.url
         label = requirement.name or url.requirement_url()
         what = f"{url.requirement_url()} at {commit[:12]}"

@@ -130,7 +130,7 @@ def hold_to_the_lock(
                 entry.version,
                 node.commit[:12],
             )
-            built = wheels.rebuild(node.requirement, node.commit)
+            built = wheels.rebuild(node)
             held[index] = dataclasses.replace(package, built=built)
             versions[package.key] = pinned_version(built.info.version, node.commit)
             digest = _vendored_digest(built, versions[package.key], versions, Path(scratch))
