@@ -54,8 +54,11 @@ def index_url(index_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _clean_environment(index_url: str) -> Iterator[None]:
+def _clean_environment(index_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     saved = dict(os.environ)
+    # Caches and state of the session's own, for fixtures wider than a test too (each
+    # test gets fresh gitdeps ones from _own_cache): never the user's home.
+    home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         if _CLEARED.match(name):
             del os.environ[name]
@@ -68,6 +71,9 @@ def _clean_environment(index_url: str) -> Iterator[None]:
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "GIT_CONFIG_NOSYSTEM": "1",
+            "GITDEPS_CACHE_DIR": str(home / "gitdeps-cache"),
+            "GITDEPS_STATE_DIR": str(home / "gitdeps-state"),
+            "UV_CACHE_DIR": str(home / "uv-cache"),
         }
     )
     try:
