@@ -62,7 +62,8 @@ def render() -> str:
         "|---|---|",
         "| 0 | success |",
         f"| {GitDepsError.exit_code} | any other gitdeps error (for example, one name asked for "
-        "at two commits) |",
+        "at two commits, or another run held the cache longer than `GITDEPS_LOCK_TIMEOUT`: "
+        "`InUseError`) |",
         f"| {EXIT_USAGE} | usage error: unknown or missing options |",
         f"| {RequirementError.exit_code} | a requirements file or line cannot be used "
         "(`RequirementError`) |",

@@ -17,6 +17,7 @@ __all__ = [
     "BuildError",
     "FetchError",
     "GitDepsError",
+    "InUseError",
     "LockError",
     "RequirementError",
     "UnsafeRepositoryError",
@@ -114,3 +115,8 @@ class LockError(GitDepsError):
     """The lock file is unreadable, or ``--locked`` found it does not cover a requirement."""
 
     exit_code = 7
+
+
+class InUseError(GitDepsError):
+    """Another gitdeps run held a cache entry, the cache or an output folder longer than
+    this one would wait."""

@@ -267,7 +267,9 @@ class BuildEnvironments:
         path = self._root / key
         if self._cache is None:
             return self._create(path, requirements)
-        with self._cache.locked(f"env-{key}"):
+        with self._cache.locked(
+            f"env-{key}", what=f"the build environment for {', '.join(requirements) or 'nothing'}"
+        ):
             if (path / _COMPLETE).exists() and _env_python(path).exists():
                 logger.debug("reusing build environment for %s", ", ".join(requirements))
                 return _env_python(path)

@@ -110,7 +110,7 @@ class Wheels:
         built, tags = self._build(requirement, commit, label, what)
         if self.cache is not None:
             key = self._key(requirement, commit)
-            with self.cache.locked(key):
+            with self.cache.locked(key, what=what):
                 built = self.cache.put_wheel(key, built, tags=tags)
         return Built.read(built, what)
 
@@ -123,7 +123,7 @@ class Wheels:
             return Built.read(self._build(requirement, commit, label, what)[0], what)
         key = self._key(requirement, commit)
         tags_now = self.resolver.tags_at(url, commit)
-        with self.cache.locked(key):
+        with self.cache.locked(key, what=what):
             wheel = self.cache.get_wheel(key, tags=tags_now)
             if wheel is not None:
                 progress.info("%s: cached %s", label, wheel.name)

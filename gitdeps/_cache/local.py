@@ -15,7 +15,7 @@ cache directory)::
     wheels-v1/ab/abcdef.../tags.json      the tags at the commit when it was built
     envs-v1/<key>/                        an isolated build environment
     locks/<key>.lock                      per-entry locks
-    in-use.lock                           shared by every run; cache clean takes it alone
+    in-use.sqlite                         shared by every run; cache clean takes it alone
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._build.wheel import sha256_file
-from .._errors import GitDepsError
-from .._filelock import exclusive, exclusive_within, shared
+from .._errors import InUseError
+from .._locks import exclusive, exclusive_within, shared
 
 __all__ = ["Cache", "CacheStats"]
 
 logger = logging.getLogger("gitdeps")
 
 _WHEELS = "wheels-v1"
-_IN_USE = "in-use.lock"
+_IN_USE = "in-use.sqlite"
 _ENVS = "envs-v1"
 
 
@@ -106,11 +106,12 @@ class Cache:
 
     # -- locking --------------------------------------------------------------
     @contextlib.contextmanager
-    def locked(self, key: str) -> Iterator[None]:
-        """Hold the entry ``key`` against other runs sharing this cache."""
+    def locked(self, key: str, *, what: str) -> Iterator[None]:
+        """Hold the entry ``key`` (``what`` it holds, for messages) against other runs
+        sharing this cache; a run that holds it too long ends the wait with an error."""
         locks = self.root / "locks"
         locks.mkdir(parents=True, exist_ok=True)
-        with exclusive(locks / f"{key}.lock"):
+        with exclusive(locks / f"{key}.lock", what=f"{what} in the cache"):
             yield
 
     # -- wheels ---------------------------------------------------------------
@@ -186,7 +187,7 @@ class Cache:
     def in_use(self) -> Iterator[None]:
         """Held by every run that uses the cache: ``clean`` waits for them."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with shared(self.root / _IN_USE):
+        with shared(self.root / _IN_USE, what=f"the cache {self.root}"):
             yield
 
     def clean(self, *, wait: float = 30.0) -> CacheStats:
@@ -197,7 +198,7 @@ class Cache:
             return self.stats()
         with exclusive_within(self.root / _IN_USE, wait) as held:
             if not held:
-                raise GitDepsError(
+                raise InUseError(
                     f"the cache {self.root} is in use by a gitdeps run; cleaning it now would "
                     f"pull files from under that run: try again when it has finished (waited "
                     f"{wait:.0f} s; cache clean --wait sets how long)"

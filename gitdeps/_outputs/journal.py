@@ -19,12 +19,14 @@ import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .._filelock import exclusive
+from .._errors import GitDepsError
 from .._fs import atomic_write
+from .._locks import exclusive
 
 __all__ = ["JOURNAL", "STAGING", "Plan", "locked_outputs", "publish", "staged_path"]
 
@@ -54,7 +56,22 @@ def _lock_file(where: Path) -> Path:
     key = hashlib.sha256(str(where.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
     folder = Path(tempfile.gettempdir()) / f"gitdeps-{user}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    _check_private(folder)
     return folder / f"outputs-{key[:24]}.lock"
+
+
+def _check_private(folder: Path) -> None:
+    """Refuse a lock folder in a shared temporary directory that is not this user's alone:
+    another user who made it first could swap the lock files in it."""
+    if os.name != "posix":
+        return
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise GitDepsError(
+            "is not a private folder of this user (another user may have made it)",
+            input=str(folder),
+            hint="remove it, or set TMPDIR to a folder of your own",
+        )
 
 
 @contextlib.contextmanager
@@ -64,7 +81,7 @@ def locked_outputs(
     """Hold the output folder ``where`` (the wheelhouse's parent); first finish or clear
     what an earlier run left there and in ``wheelhouse``, where wheels are staged."""
     where.mkdir(parents=True, exist_ok=True)
-    with exclusive(_lock_file(where)):
+    with exclusive(_lock_file(where), what=f"the output folder {where}"):
         _recover(where, finals, [where, *([wheelhouse] if wheelhouse else [])])
         yield
 

@@ -1,0 +1,109 @@
+"""Locks between gitdeps runs, from :mod:`filelock`.
+
+Two kinds: ``exclusive`` (one run at a time on a cache entry or an output folder,
+a ``flock``/``LockFileEx`` lock that the kernel drops when its holder dies) and the
+cache's read-write lock (``shared`` by every run that uses the cache, ``exclusive_within``
+for ``cache clean``; filelock keeps it in SQLite, so it works on Windows too).
+
+Every wait has a bound. A holder is another live run doing bounded work, so the bound
+is generous (``$GITDEPS_LOCK_TIMEOUT``, an hour by default); a wait longer than a second
+is said on the progress log, so a run that waits is never silent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ._errors import InUseError
+from ._settings import env_seconds
+
+__all__ = ["exclusive", "exclusive_within", "lock_timeout", "shared"]
+
+progress = logging.getLogger("gitdeps.progress")
+
+_ANNOUNCE_AFTER = 1.0  # seconds of silent waiting before the wait is said
+
+
+def lock_timeout() -> float:
+    """How long a run waits for another one: ``$GITDEPS_LOCK_TIMEOUT``, default an hour."""
+    return env_seconds("GITDEPS_LOCK_TIMEOUT", 3600.0)
+
+
+def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: float) -> None:
+    """``acquire(timeout)`` within ``bound`` seconds, saying so when it takes over a second."""
+    from filelock import Timeout
+
+    try:
+        acquire(min(_ANNOUNCE_AFTER, bound))
+    except Timeout:
+        progress.info("waiting for another gitdeps run to finish with %s", what)
+        try:
+            acquire(max(bound - _ANNOUNCE_AFTER, 0))
+        except Timeout:
+            raise InUseError(
+                f"another gitdeps run held {what} for {bound:.0f} s",
+                input=str(path),
+                hint="let it finish and try again, or set GITDEPS_LOCK_TIMEOUT to wait longer",
+            ) from None
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, *, what: str, seconds: float | None = None) -> Iterator[None]:
+    """Hold ``path`` (which locks ``what``) against other runs; wait at most ``seconds``
+    (default :func:`lock_timeout`) for one that holds it, then raise :class:`InUseError`."""
+    from filelock import FileLock
+
+    lock = FileLock(path, mode=0o600)
+    _wait(lambda timeout: lock.acquire(timeout=timeout), path, what,
+          lock_timeout() if seconds is None else seconds)  # fmt: skip
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def shared(path: Path, *, what: str) -> Iterator[None]:
+    """Share ``path`` with other runs; wait (bounded) while one holds it alone."""
+    from filelock import ReadWriteLock
+
+    if ReadWriteLock is None:  # pragma: no cover - a Python built without sqlite3
+        yield
+        return
+    # not the per-path singleton: each holder has its own connection, so a clean in one
+    # thread waits for a run in another rather than failing as an "upgrade"
+    lock = ReadWriteLock(path, is_singleton=False)
+    try:
+        _wait(lambda timeout: lock.acquire_read(timeout=timeout), path, what, lock_timeout())
+        try:
+            yield
+        finally:
+            lock.release()
+    finally:
+        lock.close()
+
+
+@contextlib.contextmanager
+def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
+    """Try for ``seconds`` to hold ``path`` alone (no run sharing it); yield whether it was had."""
+    from filelock import ReadWriteLock, Timeout
+
+    if ReadWriteLock is None:  # pragma: no cover
+        yield True
+        return
+    lock = ReadWriteLock(path, is_singleton=False)
+    try:
+        try:
+            lock.acquire_write(timeout=seconds)
+        except Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+    finally:
+        lock.close()
