@@ -5,7 +5,6 @@ The deploy target installs with plain pip and never sees a token or a git URL.
 
 from typing import TYPE_CHECKING, Any
 
-from ._check import CheckReport, RefState, check
 from ._config import ConfigError
 from ._errors import (
     AuthError,
@@ -18,7 +17,6 @@ from ._errors import (
     UnsafeRepositoryError,
 )
 from ._options import VendorOptions
-from ._prebuild import prebuild
 from ._secret import Secret, redact
 from ._vendor import VendoredWheel, VendorResult, vendor
 
@@ -54,14 +52,20 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._authcheck import HostReport, check_auth
+    from ._check import CheckReport, RefState, check
+    from ._prebuild import prebuild
     from ._publish import publish
     from ._token_rewrite import rewrite
 
-# Loaded when first used: the git client and the upload code cost start-up time that a
-# run the lock and the cache cover does not need.
+# Loaded when first used: the other commands' code costs start-up time that a vendor
+# run does not need.
 _LAZY = {
+    "CheckReport": "._check",
     "HostReport": "._authcheck",
+    "RefState": "._check",
+    "check": "._check",
     "check_auth": "._authcheck",
+    "prebuild": "._prebuild",
     "publish": "._publish",
     "rewrite": "._token_rewrite",
 }

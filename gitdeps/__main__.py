@@ -22,7 +22,6 @@ from ._dirs import cache_dir
 from ._errors import AuthError, GitDepsError
 from ._options import VendorOptions
 from ._outputs.journal import OutputsSwitched
-from ._prebuild import prebuild
 from ._secret import redact
 from ._vendor import VendorResult, vendor
 
@@ -370,6 +369,8 @@ def _cache_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _prebuild(args: argparse.Namespace) -> int:
+    from ._prebuild import prebuild
+
     result = prebuild(
         app_dir=args.app_dir,
         requirements=args.requirements,

@@ -18,10 +18,10 @@ from tests.support.projects import project
 pytestmark = pytest.mark.slow
 
 
-def _vendor(app: Path, canary: str, *extra: str) -> Ran:
+def _vendor(app: Path, canary: str, *extra: str, env: dict[str, str] | None = None) -> Ran:
     return run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--lock", "gitdeps.lock", *extra,
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary, **(env or {})},
     )  # fmt: skip
 
 
@@ -51,10 +51,20 @@ def test_locked_warm_run_needs_no_git_host(
 
     forge.server.stop()
     shutil.rmtree(app / "wheelhouse")
-    warm = _vendor(app, "")  # no token, no server: nothing may need either
+    warm = _vendor(app, "", "--locked")  # no token, no server: nothing may need either
     assert warm.returncode == 0, warm.output
     assert "fetched" not in warm.stderr and ": built " not in warm.stderr
     assert warm.stderr.count(": cached ") == 2
+    # and it loads nothing for git, builds or sign-ins (start-up time): -X importtime
+    traced = _vendor(app, "", "--locked", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = {
+        line.rpartition("|")[2].strip().split(".")[0]
+        for line in traced.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "gitdeps" in imported and "filelock" in imported
+    unneeded = {"dulwich", "urllib3", "msal", "azure", "build", "pyproject_hooks", "venv", "uv"}
+    assert imported & unneeded == set()
     assert _digests(app / "wheelhouse") == first
     assert files_containing(_own_cache, canary) == []
 

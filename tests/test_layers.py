@@ -4,11 +4,14 @@ and for type checking too (a lazy import is for start-up time, never to break a 
 from __future__ import annotations
 
 import ast
+import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import gitdeps
 from gitdeps._config import PROVIDERS
-from gitdeps._credentials.registry import HELPERS, HELPERS_FOR_KIND
+from gitdeps._credentials.registry import HELPERS, HELPERS_FOR_KIND, provider
 from gitdeps._credentials.registry import PROVIDERS as REGISTERED
 
 PACKAGE = Path(gitdeps.__file__).parent
@@ -95,12 +98,29 @@ def test_the_bottom_of_the_credentials_layer_knows_nothing_above_it() -> None:
         "gitdeps._inputs.giturl",
     }  # leaves
     assert graph["gitdeps._credentials.hosts"] == set()
-    for provider in ("azure_identity", "git_helpers", "msal_login", "netrc_file", "os_keyring"):
-        above = {m for m in graph[f"gitdeps._credentials.{provider}"] if "_credentials" in m}
-        assert above <= {"gitdeps._credentials.base"}, provider
+    for module in REGISTERED.values():
+        above = {m for m in graph[f"gitdeps._credentials.{module}"] if "_credentials" in m}
+        assert above <= {"gitdeps._credentials.base"}, module
 
 
 def test_every_configurable_provider_is_registered_and_every_helper_exists() -> None:
     assert set(PROVIDERS) == {"env", "azure-cli", *REGISTERED}
     for name in (*HELPERS, *(n for names in HELPERS_FOR_KIND.values() for n in names)):
         assert name in REGISTERED
+    for name in REGISTERED:  # each module is there, with the protocol's call
+        parameters = list(inspect.signature(provider(name)).parameters)
+        assert parameters == ["url", "config"], name
+
+
+def test_a_run_that_needs_no_credential_helper_imports_none() -> None:
+    """Providers load when first asked: msal, azure-identity and the helpers cost start-up."""
+    code = (
+        "import sys, gitdeps._credentials.store, gitdeps._config, gitdeps._vendor\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('msal', 'azure', "
+        "'gitdeps._credentials.')) and not m.endswith(('.base', '.hosts', '.registry', "
+        "'.store'))))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.strip() == "[]"

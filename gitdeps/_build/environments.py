@@ -9,8 +9,6 @@ never see a git credential.
 
 from __future__ import annotations
 
-import ast
-import configparser
 import contextlib
 import dataclasses
 import functools
@@ -23,7 +21,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import venv
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -120,6 +117,8 @@ def _pip_config_list(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[st
         return ()
     if proc.returncode != 0:
         return ()
+    import ast
+
     sections: dict[str, dict[str, str]] = {}
     for line in proc.stdout.splitlines():
         name, sep, quoted = line.partition("=")
@@ -139,6 +138,8 @@ def _pip_config_list(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[st
 
 def _pip_files_and_environment() -> dict[str, str]:
     """pip's configuration files in the documented order, then the environment."""
+    import configparser
+
     values: dict[str, str] = {}
     for path in _pip_config_files():
         parser = configparser.ConfigParser(interpolation=None)
@@ -248,10 +249,20 @@ class BuildEnvironments:
         self._cache = cache
         self._root = cache.environments() if cache is not None else root
         self._index_options = list(index_options)
-        self._installer = choose_installer(installer) if isinstance(installer, str) else installer
+        self._requested = installer
+        self._choice = Once()
         self._envs = Once()
         # Before threads start: sysconfig's lazy init is not thread-safe on 3.11.
         sysconfig.get_config_vars()
+
+    @property
+    def _installer(self) -> Installer:
+        """The installer, chosen when the first environment is made: looking for uv and
+        pip costs start-up time that a run the cache covers does not need."""
+        requested = self._requested
+        if not isinstance(requested, str):
+            return requested
+        return self._choice.get(requested, lambda: choose_installer(requested))
 
     @property
     def installer(self) -> str:
@@ -286,6 +297,8 @@ class BuildEnvironments:
             ", ".join(requirements) or "nothing",
         )
         path.parent.mkdir(parents=True, exist_ok=True)
+        import venv  # here: a run the cache covers makes no environment
+
         try:
             builder = venv.EnvBuilder(symlinks=os.name != "nt", with_pip=self._installer.with_pip)
             builder.create(str(path))

@@ -29,10 +29,9 @@ from .._errors import AuthError
 from .._inputs.giturl import EmbeddedCredential, GitURL, Origin, host_env_key
 from .._once import Once
 from .._secret import Secret
-from . import git_helpers
 from .base import GIT_CREDENTIAL_SOURCE, Credential, HostConfig, expired
 from .hosts import HOST_KINDS, host_kind
-from .registry import HELPERS, HELPERS_FOR_KIND, PROVIDERS
+from .registry import HELPERS, HELPERS_FOR_KIND, provider
 
 __all__ = ["Credentials", "token_variable"]
 
@@ -132,16 +131,18 @@ class Credentials:
             if key in self._reported:
                 return
             self._reported.add(key)
+        from . import git_helpers
+
         git_helpers.report(url, credential, accepted=accepted)
 
     def _helpers(self, url: GitURL) -> Credential | None:
         for name in HELPERS:
-            found = PROVIDERS[name](url, None)
+            found = provider(name)(url, None)
             if found is not None:
                 return found
         for name in HELPERS_FOR_KIND.get(host_kind(url.host), ()):
             try:
-                found = PROVIDERS[name](url, None)
+                found = provider(name)(url, None)
             except AuthError as exc:  # a helper that could not help: the 401 stands
                 logger.debug("%s", exc)
                 continue
@@ -167,7 +168,7 @@ class Credentials:
             if configured.provider == "env":
                 found = self._from_environment(url, configured.variable)
             else:
-                found = PROVIDERS[configured.provider](url, configured)
+                found = provider(configured.provider)(url, configured)
             return _apply(found, configured)
         # What costs nothing and sets nothing off; helpers wait for a 401.
         return self._from_environment(url, None) or self._from_url(url)
