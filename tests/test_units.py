@@ -1,5 +1,6 @@
-"""Fast unit tests of single stages, no server and no build: the lock format round-trips,
-the output requirements keep what each line says, host kinds come from one table."""
+"""Fast unit tests of single stages, no server and no build: the lock and requirements
+formats round-trip, the output requirements keep what each line says, host kinds come
+from one table."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from packaging.requirements import Requirement
 from gitdeps._credentials.hosts import HOST_KINDS, HostKind, ci_secret_variables, host_kind
 from gitdeps._credentials.store import Credentials
 from gitdeps._inputs.giturl import parse_git_url
-from gitdeps._inputs.requirements import parse_requirement_files
+from gitdeps._inputs.requirements import PassThrough, parse_requirement_files
 from gitdeps._outputs.lock import LockedPackage, dump_lock, read_lock
-from gitdeps._outputs.render import Pin, render_requirements
+from gitdeps._outputs.render import Pin, Pinned, RequirementsFile, render_requirements
 from gitdeps._subprocess import clean_environ
 
 _hex = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40)
@@ -49,6 +50,80 @@ def test_the_lock_format_round_trips(
     lock = read_lock(path)
     assert lock is not None
     assert sorted(lock.packages, key=repr) == sorted(packages, key=repr)
+
+
+_markers = st.sampled_from(
+    ["", "sys_platform == 'win32'", "python_version >= '3.10'", "os_name != 'nt'"]
+)
+
+
+@st.composite
+def _git_lines(draw: st.DrawFn) -> list[tuple[str, tuple[str, ...], str, str]]:
+    """Git requirement lines as (name, extras, marker, version): names repeat, so one
+    name may come with several extras and markers, and lines repeat exactly."""
+    names = draw(st.lists(_name, min_size=1, max_size=4, unique=True))
+    versions = {name: draw(_version) for name in names}
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(names))
+        extras = tuple(sorted(draw(st.sets(st.sampled_from(["a", "b"])))))
+        lines.append((name, extras, draw(_markers), versions[name]))
+    return lines
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=_git_lines(), hashes=st.booleans())
+def test_the_requirements_format_round_trips_through_pips_grammar(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[tuple[str, tuple[str, ...], str, str]],
+    hashes: bool,
+) -> None:
+    """What RequirementsFile writes, read back as a requirements file, says each input
+    line's name, extras and marker at the vendored version (with its hash), once."""
+    folder = tmp_path_factory.mktemp("round")
+    source = folder / "requirements.txt"
+    text = ""
+    for name, extras, marker, _version in lines:
+        extra = f"[{','.join(extras)}]" if extras else ""
+        text += f"{name}{extra} @ git+https://h.test/o/{name}.git@v1"
+        text += (f" ; {marker}" if marker else "") + "\n"
+    text += "publicdep>=1" + (" --hash=sha256:" + "1" * 64 if hashes else "") + "\n"
+    source.write_text(text)
+    parsed = parse_requirement_files([source])
+    versions = {name: version for name, _extras, _marker, version in lines}
+    pins = {
+        requirement: Pin(
+            requirement.name or "",
+            versions[requirement.name or ""],
+            (requirement.name or "").ljust(64, "0"),
+            requirement.url.requirement_url(),
+            "a" * 40,
+        )
+        for requirement in parsed.git
+    }
+    output = folder / "out" / "requirements.txt"
+    written = RequirementsFile().render(
+        Pinned(parsed, pins, ()), output=output, wheelhouse=folder / "out" / "wh", sources=[source]
+    )
+    output.parent.mkdir()
+    output.write_text(written)
+    again = parse_requirement_files([output])
+    assert again.git == ()  # no git URL reaches the deploy target
+    assert "--find-links ./wh" in written.splitlines()
+    read = [Requirement(line.text.split(" --hash")[0].split("  #")[0]) for line in again.entries
+            if isinstance(line, PassThrough) and not line.text.startswith("-")]  # fmt: skip
+    expected = []
+    for name, extras, marker, version in lines:
+        wanted = Requirement(
+            f"{name}{'[' + ','.join(extras) + ']' if extras else ''}=={version}"
+            + (f" ; {marker}" if marker else "")
+        )
+        if wanted not in expected:
+            expected.append(wanted)
+    assert read == [*expected, Requirement("publicdep>=1")]
+    if hashes:
+        for name in versions:
+            assert f"--hash=sha256:{name.ljust(64, '0')}" in written
 
 
 def test_rendering_keeps_each_lines_extras_and_marker(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
-"""The rewritten requirements file: every git requirement pinned to its vendored wheel.
+"""The output formats: what the deploy target's installer reads, every git requirement
+pinned to its vendored wheel.
 
-Public lines and options pass through as written; relative paths in ``-c`` and
-``--find-links`` are rebased onto the output file's directory; ``-r`` includes
-are inlined. The wheelhouse is named by a ``--find-links`` path relative to the
-file itself (pip resolves it so), so the folder can move.
+An :class:`OutputFormat` turns :class:`Pinned` (the inputs and the pins) into the text
+of the output file. Today there is one, :class:`RequirementsFile`, pip's requirements
+format: public lines and options pass through as written; relative paths in ``-c`` and
+``--find-links`` are rebased onto the output file's directory; ``-r`` includes are
+inlined. The wheelhouse is named by a ``--find-links`` path relative to the file
+itself (pip resolves it so), so the folder can move.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
@@ -23,7 +27,17 @@ from .._inputs.requirements import (
     PathOption,
 )
 
-__all__ = ["HEADER", "Pin", "other_line", "relative", "render_closure", "render_requirements"]
+__all__ = [
+    "HEADER",
+    "OutputFormat",
+    "Pin",
+    "Pinned",
+    "RequirementsFile",
+    "other_line",
+    "relative",
+    "render_closure",
+    "render_requirements",
+]
 
 HEADER = "# Written by gitdeps from "
 
@@ -36,6 +50,49 @@ class Pin:
     source: str  # credential-free git+URL@ref, for the comment
     commit: str
     markers: tuple[str, ...] = ()  # for transitive pins: the markers of the edges to it
+
+
+@dataclasses.dataclass(frozen=True)
+class Pinned:
+    """What the output says: the inputs, the pin of each git requirement in them, and the
+    private dependencies that no line names; with ``--include-public``, ``closure`` is
+    every distribution to install, each with its hashes."""
+
+    parsed: ParsedRequirements
+    top: Mapping[GitRequirement, Pin]
+    transitive: tuple[Pin, ...]
+    closure: tuple[Pin, ...] | None = None
+
+
+class OutputFormat(Protocol):
+    """Writes :class:`Pinned` as a file at ``output`` that names ``wheelhouse``."""
+
+    def render(
+        self, pinned: Pinned, *, output: Path, wheelhouse: Path, sources: Sequence[Path]
+    ) -> str:
+        """The file's text (``sources``: the input files, named in its header)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class RequirementsFile:
+    """pip's requirements format, as ``pip install -r`` (and uv's) reads it."""
+
+    def render(
+        self, pinned: Pinned, *, output: Path, wheelhouse: Path, sources: Sequence[Path]
+    ) -> str:
+        if pinned.closure is not None:
+            return render_closure(
+                pinned.closure, output=output, wheelhouse=wheelhouse, sources=sources
+            )
+        return render_requirements(
+            pinned.parsed,
+            pinned.top,
+            pinned.transitive,
+            output=output,
+            wheelhouse=wheelhouse,
+            sources=sources,
+        )
 
 
 def relative(target: Path, start: Path) -> str:

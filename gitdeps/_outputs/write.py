@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from .._build.wheel import rewrite_wheel, sha256_file
 from .._errors import GitDepsError
@@ -25,7 +25,7 @@ from .._fs import write_whole
 from .journal import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
 from .lock import Lock, dump_lock
 from .public_closure import Target, check_installable
-from .render import Pin, render_closure, render_requirements
+from .render import OutputFormat, Pin, Pinned, RequirementsFile, render_requirements
 from .vendored import (
     VendoredWheel,
     compare_with_lock,
@@ -52,6 +52,8 @@ class Destination:
     requirements: Path
     lock: Path | None
     sources: tuple[Path, ...]  # the input requirement files (relative paths are from here)
+    # how `requirements` is written
+    format: OutputFormat = dataclasses.field(default_factory=RequirementsFile)
 
 
 def check_writable(to: Destination) -> None:
@@ -90,15 +92,11 @@ def write_outputs(
     wheelhouse = to.wheelhouse
     with _writing(to), _staging(wheelhouse) as staging:
         vendored = _vendor_wheels(packages, staging, wheelhouse, target)
-        text = _requirements_text(
-            packages,
-            vendored,
-            top,
-            parsed,
-            to,
-            staging=staging,
-            include_public=include_public,
-            target=target,
+        pinned = _pinned(packages, vendored, top, parsed)
+        if include_public:
+            pinned = _public_closure(pinned, to=to, staging=staging, target=target)
+        text = to.format.render(
+            pinned, output=to.requirements, wheelhouse=wheelhouse, sources=to.sources
         )
         new_lock = [v.lock_entry() for v in vendored]
         if previous is not None:
@@ -172,63 +170,37 @@ def _vendor_wheels(
     return tuple(vendored)
 
 
-def _requirements_text(
+def _pinned(
     packages: Sequence[Package[Built]],
     vendored: Sequence[VendoredWheel],
     top: Mapping[GitRequirement, str],
     parsed: ParsedRequirements,
-    to: Destination,
-    *,
-    staging: Path,
-    include_public: bool,
-    target: Target,
-) -> str:
-    """The output requirements: the inputs with each git requirement pinned to its wheel,
-    then the private dependencies (with the markers they were asked for under)."""
+) -> Pinned:
+    """The inputs with each git requirement's pin, and the private dependencies' pins
+    (with the markers they were asked for under)."""
     pins = {package.key: wheel.pin() for package, wheel in zip(packages, vendored, strict=True)}
     markers: dict[str, list[str]] = {}
     for package in packages:
         for _value, child in package.built.private:
             markers.setdefault(child.key or "", []).append(child.marker or "")
-    by_requirement = {requirement: pins[key] for requirement, key in top.items()}
     top_keys = set(top.values())
-    transitive = [
+    transitive = tuple(
         dataclasses.replace(pin, markers=tuple(markers.get(key, ())))
         for key, pin in pins.items()
         if key not in top_keys
-    ]
-    if include_public:
-        return _public_closure(
-            parsed, by_requirement, transitive, pins, to=to, staging=staging, target=target
-        )
-    return render_requirements(
-        parsed,
-        by_requirement,
-        transitive,
-        output=to.requirements,
-        wheelhouse=to.wheelhouse,
-        sources=to.sources,
     )
+    return Pinned(parsed, {requirement: pins[key] for requirement, key in top.items()}, transitive)
 
 
-def _public_closure(
-    parsed: ParsedRequirements,
-    by_requirement: Mapping[GitRequirement, Pin],
-    transitive: Sequence[Pin],
-    private: Mapping[str, Pin],
-    *,
-    to: Destination,
-    staging: Path,
-    target: Target,
-) -> str:
-    """Download the whole closure into ``staging``; the requirements that pin all of it."""
+def _public_closure(pinned: Pinned, *, to: Destination, staging: Path, target: Target) -> Pinned:
+    """Download the whole closure into ``staging``; ``pinned`` with all of it pinned."""
     with tempfile.TemporaryDirectory(prefix="gitdeps-closure-") as temp:
         probe = Path(temp) / "requirements.txt"
-        probe.write_text(
+        probe.write_text(  # pip's input, whatever the output's format
             render_requirements(
-                parsed,
-                by_requirement,
-                transitive,
+                pinned.parsed,
+                pinned.top,
+                pinned.transitive,
                 output=probe,
                 wheelhouse=staging,
                 sources=to.sources,
@@ -239,11 +211,12 @@ def _public_closure(
 
         progress.info("public dependencies: resolving with pip for %s", target.describe())
         files = download_closure(probe, staging, target=target)
+    private = {canonicalize_name(p.name): p for p in (*pinned.top.values(), *pinned.transitive)}
     pins: dict[tuple[str, str], Pin] = {}
     for wheel in files:
         name, version, _build, _tags = parse_wheel_filename(wheel.name)
         key = (str(name), str(version))
-        private_pin = private.get(str(name))
+        private_pin = private.get(name)
         if private_pin is not None:
             pins[key] = private_pin
             continue
@@ -253,9 +226,7 @@ def _public_closure(
         pins[key] = Pin(name=str(name), version=str(version), sha256=hashes, source="", commit="")
     public = sum(1 for p in pins.values() if not p.commit)
     progress.info("public dependencies: %d wheels", public)
-    return render_closure(
-        list(pins.values()), output=to.requirements, wheelhouse=to.wheelhouse, sources=to.sources
-    )
+    return dataclasses.replace(pinned, closure=tuple(pins.values()))
 
 
 @contextlib.contextmanager
