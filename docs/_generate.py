@@ -85,8 +85,10 @@ def render() -> str:
         "backend printed (usually the error itself). Where there is more context (the "
         "backend's output, the offending line with a caret), the line ends with "
         "`(-v shows more)`, and `-v` prints that context right after it, each line set apart "
-        "with `    | `; `-vv` adds the traceback. From Python, `str(error)` is that one line "
-        "and `error.detail` the context. On any error, files already written (wheelhouse, "
+        "with `    | `; `-vv` adds the traceback. From Python, `str(error)` is that one line, "
+        "`input: message; hint`, each part an attribute of its own (`error.input`, "
+        "`error.message`, `error.hint`), and `error.detail` the context. On any error, files "
+        "already written (wheelhouse, "
         "requirements, lock) are left exactly as they were.",
         "",
     ]

@@ -107,7 +107,9 @@ def _read(path: Path, *, required: bool) -> dict[str, Any]:
         return data
     except FileNotFoundError:
         if required:
-            raise ConfigError(f"{path}: configuration file not found; check --config") from None
+            raise ConfigError(
+                f"{path}: configuration file not found", hint="check --config"
+            ) from None
         return {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None

@@ -228,8 +228,9 @@ def ssl_context(extra_ca_files: tuple[str, ...]) -> ssl.SSLContext:
             context.load_verify_locations(cafile=path)
         except (OSError, ssl.SSLError) as exc:
             raise FetchError(
-                f"cannot use the CA bundle {path}: {exc}; check the file that "
-                f"{' / '.join(CA_VARIABLES)} or git's http.sslCAInfo names"
+                f"cannot use the CA bundle {path}: {exc}",
+                hint="check the file that "
+                f"{' / '.join(CA_VARIABLES)} or git's http.sslCAInfo names",
             ) from exc
     return context
 

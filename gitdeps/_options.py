@@ -54,7 +54,7 @@ class VendorOptions:
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(os.fspath(value)))
         if self.locked and (self.upgrade or self.upgrade_packages):
-            raise GitDepsError("--locked and --upgrade contradict each other; choose one")
+            raise GitDepsError("--locked and --upgrade contradict each other", hint="choose one")
         if self.jobs is not None and self.jobs < 1:
             raise GitDepsError(f"--jobs {self.jobs}: give a number of at least 1")
         if self.installer not in INSTALLERS:

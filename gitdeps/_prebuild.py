@@ -59,8 +59,8 @@ def prebuild(
         from ._errors import RequirementError
 
         raise RequirementError(
-            f"{target}: no requirements file in the app root; run gitdeps prebuild there, or set "
-            "CUSTOM_REQUIREMENTSTXT_PATH"
+            f"{target}: no requirements file in the app root",
+            hint="run gitdeps prebuild there, or set CUSTOM_REQUIREMENTSTXT_PATH",
         )
     if not parse_requirement_files([original]).git:
         progress.info("%s has no git requirements: nothing to vendor", original.name)

@@ -80,8 +80,9 @@ def publish(
         raise GitDepsError(f"--repository-url {redact(repository_url)}: give an http(s) URL")
     if parts.username or parts.password:
         raise GitDepsError(
-            "--repository-url holds a credential; give the URL alone and the token through "
-            "GITDEPS_TOKEN_... or a provider in gitdeps.toml"
+            "--repository-url holds a credential",
+            hint="give the URL alone and the token through "
+            "GITDEPS_TOKEN_... or a provider in gitdeps.toml",
         )
     host = parts.hostname.lower()
     url = GitURL(scheme=parts.scheme, host=host, port=parts.port, path=parts.path or "/")
@@ -91,7 +92,7 @@ def publish(
     for item in wheels:
         wheel = Path(item)
         if not wheel.is_file() or wheel.suffix != ".whl":
-            raise GitDepsError(f"{wheel}: not a wheel file; pass the wheels of a wheelhouse")
+            raise GitDepsError(f"{wheel}: not a wheel file", hint="pass the wheels of a wheelhouse")
         body, content_type = _form(wheel)
         request = urllib.request.Request(repository_url, data=body, method="POST")  # noqa: S310
         request.add_header("Content-Type", content_type)

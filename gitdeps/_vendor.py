@@ -82,8 +82,8 @@ def _not_reentrant(function: Callable[P, R]) -> Callable[P, R]:
         if inside:
             raise GitDepsError(
                 "gitdeps.vendor() was called while a vendor() is running in this process "
-                "(from code that gitdeps' own work imported or ran); call it once, from "
-                "your script's top level"
+                "(from code that gitdeps' own work imported or ran)",
+                hint="call it once, from your script's top level",
             )
         _active.running = True
         try:
@@ -157,7 +157,7 @@ def vendor(
     if options is not None and from_keywords != VendorOptions():
         raise GitDepsError("vendor(): pass options= or its fields as keywords, not both")
     if not requirements:
-        raise GitDepsError("no requirements file given; pass -r requirements.txt")
+        raise GitDepsError("no requirements file given", hint="pass -r requirements.txt")
     if isinstance(requirements, (str, os.PathLike)):
         requirements = [requirements]
     return _vendor(
@@ -193,7 +193,8 @@ def _vendor(
     previous = read_lock(lock_path) if lock_path is not None else None
     if options.locked and previous is None:
         raise LockError(
-            f"--locked: the lock {lock_path} does not exist; run without --locked first"
+            f"--locked: the lock {lock_path} does not exist",
+            hint="run without --locked first",
         )
     policy = LockPolicy(
         lock=None if options.upgrade else previous,
@@ -272,7 +273,8 @@ def _visit(
         elif key != requirement.key:
             raise BuildError(
                 f"asks for {requirement.name!r} but {url.requirement_url()} builds "
-                f"{built.info.name!r}; correct the name in the requirement"
+                f"{built.info.name!r}",
+                hint="correct the name in the requirement",
             )
         graph.set_built(key, built)
         return built.children

@@ -243,6 +243,12 @@ def test_an_error_keeps_its_input_hint_and_detail_apart(tmp_path: Path) -> None:
     assert not error.message.startswith(error.input)  # the input is a field, not text
     assert str(error) == f"{error.input}: {error.message}"
 
+    with pytest.raises(RequirementError) as caught:
+        parse_requirement_files([tmp_path / "missing.txt"])
+    missing = caught.value  # what to do is a field too, and the line reads as before
+    assert missing.hint == "check the path" and "missing.txt" in missing.message
+    assert str(missing) == f"{missing.message}; check the path"
+
     built = GitDepsError("the backend failed", hint="check the build", detail="line 1\nline 2")
     built.add_context("acme")
     built.add_context("requirements.txt:3")

@@ -50,8 +50,9 @@ def genuine(name: str, distribution: str) -> ModuleType:
                 return loaded
             raise GitDepsError(
                 f"the module {name!r} already imported in this process is {origin}, not the "
-                f"{distribution} package gitdeps needs; rename that file so it does not "
-                f"shadow {distribution}"
+                f"{distribution} package gitdeps needs",
+                hint="rename that file so it does not "
+                f"shadow {distribution}",
             )
         spec = importlib.util.find_spec(name)
         if installed is None or (
@@ -62,7 +63,8 @@ def genuine(name: str, distribution: str) -> ModuleType:
         # script): load the installed package from its own folder instead.
         spec = importlib.machinery.PathFinder.find_spec(name, [str(installed.parent.parent)])
         if spec is None or spec.loader is None:
-            raise GitDepsError(f"{distribution} is installed but cannot be imported; reinstall it")
+            raise GitDepsError(f"{distribution} is installed but cannot be imported",
+            hint="reinstall it")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:

@@ -75,7 +75,8 @@ def _check_installed(requires: list[str], what: str) -> None:
     if missing:
         raise BuildError(
             f"{what}: --no-build-isolation needs these build requirements installed: "
-            f"{', '.join(missing)}; install them, or drop --no-build-isolation"
+            f"{', '.join(missing)}",
+            hint="install them, or drop --no-build-isolation",
         )
 
 
@@ -102,8 +103,8 @@ def _one_process_build(
         requires, wheel, unavailable = read_answer(answer)
         if unavailable:
             raise BuildError(
-                f"{what}: the build backend could not be imported ({backend}: {unavailable}); "
-                "check build-system in pyproject.toml"
+                f"{what}: the build backend could not be imported ({backend}: {unavailable})",
+                hint="check build-system in pyproject.toml",
             )
         if wheel is None:
             logger.debug("%s: the backend asks for %s too", what, ", ".join(requires))
@@ -149,8 +150,8 @@ def build_wheel(
     """
     if not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
         raise BuildError(
-            f"{what} is not a Python project: no pyproject.toml or setup.py there; "
-            "check the URL's #subdirectory="
+            f"{what} is not a Python project: no pyproject.toml or setup.py there",
+            hint="check the URL's #subdirectory=",
         )
     runner = _Runner(source_date_epoch)
     try:
@@ -173,7 +174,8 @@ def build_wheel(
             if missing:
                 raise BuildError(
                     f"{what}: --no-build-isolation needs these build requirements installed: "
-                    f"{', '.join(missing)}; install them, or drop --no-build-isolation"
+                    f"{', '.join(missing)}",
+                    hint="install them, or drop --no-build-isolation",
                 )
         elif dynamic:
             # The backend asked for more; an environment with both, shared likewise.

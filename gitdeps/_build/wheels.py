@@ -62,7 +62,8 @@ class Built:
         except InvalidVersion:
             raise BuildError(
                 f"{what}: the backend produced a wheel whose version {info.version!r} is not a "
-                "valid version (PEP 440); check the project's version or its version plugin"
+                "valid version (PEP 440)",
+                hint="check the project's version or its version plugin",
             ) from None
         requested_by = f"{info.name} {info.version}"
         private = []
@@ -176,8 +177,8 @@ class Wheels:
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
         if not source.is_dir():
             raise BuildError(
-                f"{what}: the repository has no directory {url.subdirectory!r} at that commit; "
-                "check #subdirectory="
+                f"{what}: the repository has no directory {url.subdirectory!r} at that commit",
+                hint="check #subdirectory=",
             )
         request = BuildRequest(
             source=source,

@@ -200,8 +200,9 @@ class Cache:
             if not held:
                 raise InUseError(
                     f"the cache {self.root} is in use by a gitdeps run; cleaning it now would "
-                    f"pull files from under that run: try again when it has finished (waited "
-                    f"{wait:.0f} s; cache clean --wait sets how long)"
+                    "pull files from under that run",
+                    hint=f"try again when it has finished (waited {wait:.0f} s; "
+                    "cache clean --wait sets how long)",
                 )
             before = self.stats()
             for name in (_WHEELS, _ENVS, "locks"):

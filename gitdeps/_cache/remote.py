@@ -90,8 +90,9 @@ class _Location:
             )
         if parts.query or parts.username or parts.password:
             raise ConfigError(
-                "the remote cache URL carries a credential (a SAS or user info); keep the URL "
-                "plain and put the SAS in AZURE_STORAGE_SAS_TOKEN (or use an identity)"
+                "the remote cache URL carries a credential (a SAS or user info)",
+                hint="keep the URL "
+                "plain and put the SAS in AZURE_STORAGE_SAS_TOKEN (or use an identity)",
             )
         segments = [s for s in parts.path.split("/") if s]
         path_style = _is_ip_or_local(parts.hostname)  # the emulator: /ACCOUNT/CONTAINER

@@ -49,8 +49,8 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential:
     except ClientAuthenticationError as exc:
         first = redact(str(exc)).strip().splitlines()[0][:300] if str(exc).strip() else "no detail"
         raise AuthError(
-            f"{host}: azure-identity ({name}) could not get a token: {first}; check the identity "
-            "(managed identity enabled? client-id right? az login done?)"
+            f"{host}: azure-identity ({name}) could not get a token: {first}",
+            hint="check the identity (managed identity enabled? client-id right? az login done?)",
         ) from None
     finally:
         close = getattr(credential, "close", None)

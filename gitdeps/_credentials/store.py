@@ -203,9 +203,10 @@ class Credentials:
         if owner != host and variable.startswith("GITDEPS_TOKEN_"):
             raise AuthError(
                 f"{variable} would be sent to both {owner} and {host}, whose names map to the "
-                f"same variable; gitdeps will not guess which it is for: name a variable per "
+                f"same variable",
+                hint="gitdeps will not guess which it is for: name a variable per "
                 f'host in gitdeps.toml ([hosts."{host}"] provider = "env", '
-                f'variable = "TOKEN_FOR_{host_env_key(host)}_HOST")'
+                f'variable = "TOKEN_FOR_{host_env_key(host)}_HOST")',
             )
 
     def _from_url(self, url: GitURL) -> Credential | None:

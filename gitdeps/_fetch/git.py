@@ -205,9 +205,9 @@ def _bounded(client: Any, url: GitURL, doing: str) -> Iterator[None]:
     except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
         if getattr(client, "expired", False):
             raise FetchError(
-                f"{doing} {url.repo} took longer than {limits().deadline:.0f} s, so it was "
-                f"stopped; {url.hostport} is too slow or stalled: try again, or raise "
-                "GITDEPS_FETCH_DEADLINE"
+                f"{doing} {url.repo} took longer than {limits().deadline:.0f} s, so it was stopped",
+                hint=f"{url.hostport} is too slow or stalled: try again, or raise "
+                "GITDEPS_FETCH_DEADLINE",
             ) from exc
         raise
     finally:
@@ -298,9 +298,10 @@ def _errors(
         other = _answered_by(exc, url)
         if other != url.host:
             raise AuthError(
-                f"{url.repo} redirects to {other}, which asks for credentials; gitdeps never "
+                f"{url.repo} redirects to {other}, which asks for credentials",
+                hint="gitdeps never "
                 f"sends {url.host}'s token to another host: write the repository's final URL "
-                f"in the requirement and set {token_variable(other)}"
+                f"in the requirement and set {token_variable(other)}",
             ) from None
         if credential is None:
             raise AuthError(
@@ -309,12 +310,15 @@ def _errors(
             ) from None
         raise AuthError(
             f"{where} rejected the token from {credential.source} (401) for {url.repo}: "
-            "it may have expired or be mistyped; renew it"
+            "it may have expired or be mistyped",
+            hint="renew it",
         ) from None
     except NotGitRepository as exc:
         credential = used.credential
         if url.scheme == "file":
-            raise FetchError(f"no git repository at {_file_path(url)}; check the path") from None
+            raise FetchError(
+                f"no git repository at {_file_path(url)}", hint="check the path"
+            ) from None
         extra = (
             f"; if it is private, {credentials.hint(url)}"
             if credential is None
@@ -327,13 +331,14 @@ def _errors(
             else ""
         )
         raise FetchError(
-            f"repository not found (404): {url.repo}{moved}; check the URL{extra}"
+            f"repository not found (404): {url.repo}{moved}",
+            hint=f"check the URL{extra}",
         ) from None
     except TooManyRefs as exc:
         raise FetchError(
-            f"{url.hostport} listed more than {exc.limit} branches and tags for {url.repo}; "
-            "gitdeps stops there so that a broken or hostile host cannot fill memory: if the "
-            "repository really holds that many, raise GITDEPS_MAX_REFS"
+            f"{url.hostport} listed more than {exc.limit} branches and tags for {url.repo}",
+            hint="gitdeps stops there so that a broken or hostile host cannot fill memory: if the "
+            "repository really holds that many, raise GITDEPS_MAX_REFS",
         ) from None
     except (
         DamagedPack,
@@ -348,8 +353,8 @@ def _errors(
         if not isinstance(exc, DamagedPack):
             reason = f"{type(exc).__name__}: {reason}"
         raise FetchError(
-            f"what {url.hostport} sent for {url.repo} is damaged ({reason}); try again, and "
-            "if it persists, check the repository on the host"
+            f"what {url.hostport} sent for {url.repo} is damaged ({reason})",
+            hint="try again, and if it persists, check the repository on the host",
         ) from None
     except urllib3.exceptions.HTTPError as exc:
         # ReadTimeoutError, ProtocolError, ...: the connection broke or stalled mid-answer
@@ -357,8 +362,8 @@ def _errors(
         reason = fault[1] if fault is not None else _reason(redact(str(exc)))
         raise FetchError(
             f"the connection to {url.hostport} broke or timed out while reading {url.repo} "
-            f"({type(exc).__name__}: {reason}); try again, or raise "
-            "GITDEPS_HTTP_TIMEOUT for a slow host"
+            f"({type(exc).__name__}: {reason})",
+            hint="try again, or raise GITDEPS_HTTP_TIMEOUT for a slow host",
         ) from exc
     except (GitProtocolError, HangupException, OSError) as exc:
         credential = used.credential
@@ -369,14 +374,15 @@ def _errors(
         if fault is not None and fault[0] is Fault.TLS:
             raise FetchError(
                 f"the TLS certificate of {where} is not trusted, so {url.repo} could not be "
-                f"read ({fault[1]}); if a corporate proxy or a private CA signs it, put "
+                f"read ({fault[1]})",
+                hint="if a corporate proxy or a private CA signs it, put "
                 f"that CA in the system's trust store or name its bundle in "
-                f"{' or '.join(CA_VARIABLES[:2])} (git's http.sslCAInfo works too)"
+                f"{' or '.join(CA_VARIABLES[:2])} (git's http.sslCAInfo works too)",
             ) from exc
         if fault is not None and fault[0] is Fault.PROXY:
             raise FetchError(
-                f"cannot reach {where} through the proxy for {url.repo}: {fault[1]}; "
-                "check HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy"
+                f"cannot reach {where} through the proxy for {url.repo}: {fault[1]}",
+                hint="check HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy",
             ) from exc
         if commit is not None and "not our ref" in text:
             raise FetchError(
@@ -388,8 +394,8 @@ def _errors(
             raise _status_error(exc, url, action, credential, credentials) from None
         if fault is not None:
             raise FetchError(
-                f"cannot reach {where} to {action} {url.repo}: {fault[1]}; check the host "
-                "name, the network and any proxy settings"
+                f"cannot reach {where} to {action} {url.repo}: {fault[1]}",
+                hint="check the host name, the network and any proxy settings",
             ) from exc
         raise FetchError(f"could not {action} {url.repo}: {text}") from None
 
@@ -589,8 +595,8 @@ def _fetch_into(
 
     if ObjectID(commit.encode("ascii")) not in repo.object_store:
         raise FetchError(
-            f"commit {commit[:12]} not found in {url.repo}; check the ref (was the branch "
-            "force-pushed?)"
+            f"commit {commit[:12]} not found in {url.repo}",
+            hint="check the ref (was the branch force-pushed?)",
         )
 
 

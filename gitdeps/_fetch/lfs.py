@@ -56,7 +56,8 @@ def fetch_lfs(tree: Checkout, url: GitURL, credentials: Credentials, scratch: Pa
     if url.scheme == "ssh":
         raise FetchError(
             f"{url.repo} stores {tree.lfs[0].path} (and {len(tree.lfs) - 1} more) with Git LFS, "
-            "which gitdeps fetches over https only; use the repository's https URL"
+            "which gitdeps fetches over https only",
+            hint="use the repository's https URL",
         )
     wanted = {p.oid: p.size for p in tree.lfs}
     pool = http_pool(url)  # one for the batch request and every download: kept alive
@@ -105,8 +106,8 @@ def _batch(
         )
     if status != 200:
         raise FetchError(
-            f"{url.hostport} answered HTTP {status} to the Git LFS batch request for {url.repo}; "
-            "is Git LFS enabled for the repository?"
+            f"{url.hostport} answered HTTP {status} to the Git LFS batch request for {url.repo}",
+            hint="is Git LFS enabled for the repository?",
         )
     try:
         answer = json.loads(data)
@@ -121,8 +122,8 @@ def _batch(
         if error or not isinstance(action, dict) or "href" not in action:
             reason = error.get("message", "no download offered") if error else "no download offered"
             raise FetchError(
-                f"Git LFS object {oid[:12]} of {url.repo} cannot be downloaded: {reason}; "
-                "was it pushed (git lfs push --all)?"
+                f"Git LFS object {oid[:12]} of {url.repo} cannot be downloaded: {reason}",
+                hint="was it pushed (git lfs push --all)?",
             )
         href = urljoin(endpoint, str(action["href"]))
         extra = {str(k): str(v) for k, v in (action.get("header") or {}).items()}
@@ -231,7 +232,8 @@ def _verified(chunks: Iterator[bytes], oid: str, size: int, scratch: Path, url: 
         path.unlink(missing_ok=True)
         raise FetchError(
             f"Git LFS object {oid[:12]} of {url.repo} arrived damaged ({received} bytes, "
-            f"expected {size}, or another SHA-256); try again"
+            f"expected {size}, or another SHA-256)",
+            hint="try again",
         )
     return path
 

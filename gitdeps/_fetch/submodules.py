@@ -71,8 +71,8 @@ def fetch_submodules(
         return
     if depth >= _MAX_DEPTH:
         raise FetchError(
-            f"{parent.repo}: submodules nest deeper than {_MAX_DEPTH} levels; "
-            "is a submodule its own ancestor?"
+            f"{parent.repo}: submodules nest deeper than {_MAX_DEPTH} levels",
+            hint="is a submodule its own ancestor?",
         )
     urls = _gitmodules(tree.root, parent)
     for number, link in enumerate(gitlinks):

@@ -49,8 +49,8 @@ def requirement_lines(
     poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
     if not isinstance(project, dict) and not poetry.get("dependencies"):
         raise RequirementError(
-            f"{path}: declares no dependencies ([project] or [tool.poetry.dependencies]); "
-            "pass the project's pyproject.toml, or a requirements file"
+            f"{path}: declares no dependencies ([project] or [tool.poetry.dependencies])",
+            hint="pass the project's pyproject.toml, or a requirements file",
         )
     sources = _sources(tool, poetry)
     if isinstance(project, dict):
@@ -163,8 +163,8 @@ def _poetry_line(path: Path, name: str, spec: Any) -> str:
     """One Poetry dependency as a PEP 508 line."""
     if isinstance(spec, list):
         raise RequirementError(
-            f"{path}: {name} has several Poetry constraints (per platform); write them as "
-            "requirements with markers, or vendor the output of 'poetry export'"
+            f"{path}: {name} has several Poetry constraints (per platform)",
+            hint="write them as requirements with markers, or vendor the output of 'poetry export'",
         )
     table = spec if isinstance(spec, dict) else {"version": spec}
     extras = table.get("extras") or []
@@ -175,7 +175,8 @@ def _poetry_line(path: Path, name: str, spec: Any) -> str:
     if "path" in table or "url" in table:
         raise RequirementError(
             f"{path}: {name} comes from a {'path' if 'path' in table else 'url'}, which a deploy "
-            "target cannot reach; vendor the output of 'poetry export' instead"
+            "target cannot reach",
+            hint="vendor the output of 'poetry export' instead",
         )
     return f"{name}{extra}{poetry_constraint(path, name, str(table.get('version', '*')))}{marker}"
 
@@ -187,8 +188,8 @@ def poetry_constraint(path: Path, name: str, text: str) -> str:
     for piece in (p.strip() for p in text.replace(" ", "").split(",")):
         if "||" in piece:
             raise RequirementError(
-                f"{path}: {name} = {text!r}: '||' has no PEP 440 form; vendor the output of "
-                "'poetry export' instead"
+                f"{path}: {name} = {text!r}: '||' has no PEP 440 form",
+                hint="vendor the output of 'poetry export' instead",
             )
         if piece in ("", "*"):
             continue

@@ -217,8 +217,8 @@ def parse_requirement_files(
     paths = [Path(file) for file in files]
     if (extras or groups) and not any(is_pyproject(p) for p in paths):
         raise RequirementError(
-            "--extra and --group choose from a pyproject.toml; pass it with -r pyproject.toml "
-            "or --project DIR"
+            "--extra and --group choose from a pyproject.toml",
+            hint="pass it with -r pyproject.toml or --project DIR",
         )
     parser = _Parser(extras=extras, groups=groups)
     for path in paths:
@@ -355,16 +355,18 @@ class _Parser:
         where = f"{included_from}: " if included_from else ""
         if "\0" in str(path):
             raise RequirementError(
-                f"{where}the requirements file name {str(path)!r} holds a NUL byte; check it"
+                f"{where}the requirements file name {str(path)!r} holds a NUL byte",
+                hint="check it",
             )
         if len(self._stack) >= _MAX_INCLUDE_DEPTH:
             raise RequirementError(
-                f"{where}-r includes nest deeper than {_MAX_INCLUDE_DEPTH} files; flatten them"
+                f"{where}-r includes nest deeper than {_MAX_INCLUDE_DEPTH} files",
+                hint="flatten them",
             )
         if "://" in str(path):
             raise RequirementError(
-                f"{where}requirement files from URLs are not supported: {path}; "
-                "download it first and pass the local file"
+                f"{where}requirement files from URLs are not supported: {path}",
+                hint="download it first and pass the local file",
             )
         resolved = path.resolve()
         if resolved in self._stack:
@@ -373,12 +375,14 @@ class _Parser:
             text = decode_requirements(resolved.read_bytes())
         except FileNotFoundError:
             raise RequirementError(
-                f"{where}requirements file not found: {_display(path)}; check the path"
+                f"{where}requirements file not found: {_display(path)}",
+                hint="check the path",
             ) from None
         except (OSError, UnicodeDecodeError, ValueError, LookupError) as exc:
             raise RequirementError(
-                f"{where}cannot read requirements file {_display(path)}: {exc}; save it as "
-                "UTF-8, or declare its encoding in a first-line '# -*- coding: ... -*-'"
+                f"{where}cannot read requirements file {_display(path)}: {exc}",
+                hint="save it as "
+                "UTF-8, or declare its encoding in a first-line '# -*- coding: ... -*-'",
             ) from None
         self._stack.append(resolved)
         try:
@@ -455,7 +459,8 @@ class _Parser:
                 if entry is None:
                     raise RequirementError.at(
                         location,
-                        f"editable requirement {value!r} is not a git URL; gitdeps "
+                        f"editable requirement {value!r} is not a git URL",
+                        hint="gitdeps "
                         "vendors only git requirements, and a deploy target cannot install a "
                         "local editable: install it as a normal requirement",
                     )
@@ -523,8 +528,8 @@ class _Parser:
                         location,
                         f"a constraints file (-c, from {included_from}) pins "
                         f"{git[0].name or 'a package'} to a git URL, which the deploy target "
-                        "would have to clone; move that line into the requirements file, "
-                        "where gitdeps vendors it",
+                        "would have to clone",
+                        hint="move that line into the requirements file, where gitdeps vendors it",
                     )
         finally:
             self._stack.pop()
@@ -558,7 +563,9 @@ class _Parser:
             path = Path(value) if os.path.isabs(value) else base / value
             if not path.exists():
                 raise RequirementError.at(
-                    location, f"constraints file not found: {_display(path)}; check the path"
+                    location,
+                    f"constraints file not found: {_display(path)}",
+                    hint="check the path",
                 )
             self._no_git_constraints(path, location)
         if os.path.isabs(value):
@@ -623,8 +630,8 @@ def _requirement(
         reason, _, caret = str(exc).partition("\n")
         raise RequirementError.at(
             location,
-            f"invalid requirement {text[:200]!r}: {reason}; write "
-            "'name @ git+https://host/repo@ref' or a PEP 508 requirement",
+            f"invalid requirement {text[:200]!r}: {reason}",
+            hint="write 'name @ git+https://host/repo@ref' or a PEP 508 requirement",
             detail=caret or None,
         ) from None
     if req.url is None:
@@ -675,7 +682,9 @@ def _egg(egg: str | None, location: Location) -> tuple[str | None, tuple[str, ..
         req = Requirement(egg)
     except InvalidRequirement:
         raise RequirementError.at(
-            location, f"#egg={egg!r} is not a project name; write #egg=my-package"
+            location,
+            f"#egg={egg!r} is not a project name",
+            hint="write #egg=my-package",
         ) from None
     if req.url or req.specifier or req.marker:
         raise RequirementError.at(location, f"#egg= takes a bare project name, not {egg!r}")

@@ -84,19 +84,21 @@ def read_lock(path: Path) -> Lock | None:
         return None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LockError(
-            f"{path}: cannot read the lock: {exc}; restore it from version control, or delete "
-            "it and run without --locked to write a new one"
+            f"{path}: cannot read the lock: {exc}",
+            hint="restore it from version control, or delete "
+            "it and run without --locked to write a new one",
         ) from None
     version = data.get("version")
     if version is None:
         raise LockError(
-            f"{path}: this is not a gitdeps lock (it has no 'version = {LOCK_VERSION}'); "
-            "restore it from version control, or delete it and run without --locked"
+            f"{path}: this is not a gitdeps lock (it has no 'version = {LOCK_VERSION}')",
+            hint="restore it from version control, or delete it and run without --locked",
         )
     if version != LOCK_VERSION:
         raise LockError(
             f"{path}: lock format version {version!r} is not one this gitdeps reads "
-            f"(it reads {LOCK_VERSION}); upgrade gitdeps, or re-create the lock with --upgrade"
+            f"(it reads {LOCK_VERSION})",
+            hint="upgrade gitdeps, or re-create the lock with --upgrade",
         )
     packages = []
     for index, entry in enumerate(data.get("package", []), start=1):
@@ -106,22 +108,23 @@ def read_lock(path: Path) -> Lock | None:
 
 def _package(path: Path, index: int, entry: Any) -> LockedPackage:
     if not isinstance(entry, dict):
-        raise LockError(f"{path}: [[package]] #{index} is not a table; re-create the lock")
+        raise LockError(f"{path}: [[package]] #{index} is not a table", hint="re-create the lock")
     values = {}
     for key, attribute in _FIELDS:
         value = entry.get(key)
         if not isinstance(value, str):
             raise LockError(
-                f"{path}: [[package]] #{index} has no string field {key!r}; re-create the lock "
-                "with --upgrade"
+                f"{path}: [[package]] #{index} has no string field {key!r}",
+                hint="re-create the lock with --upgrade",
             )
         values[attribute] = value
     package = LockedPackage(**values)
     problem = _problem(package)
     if problem:
         raise LockError(
-            f"{path}: [[package]] #{index} ({package.name!r}): {problem}; the lock was edited or "
-            "damaged: restore it from version control, or re-create it with --upgrade"
+            f"{path}: [[package]] #{index} ({package.name!r}): {problem}",
+            hint="the lock was edited or "
+            "damaged: restore it from version control, or re-create it with --upgrade",
         )
     return package
 

@@ -89,7 +89,8 @@ def check_installable(wheel: Path, target: Target, what: str) -> None:
     shown = ", ".join(sorted(str(t) for t in wheel_tags))
     raise BuildError(
         f"{what} builds a platform-specific wheel ({shown}) that will not install on the target "
-        f"({target.describe()}); build it on a machine like the target, or drop --platform"
+        f"({target.describe()})",
+        hint="build it on a machine like the target, or drop --platform",
     )
 
 
@@ -104,7 +105,8 @@ def download_closure(
     if importlib.util.find_spec("pip") is None:
         raise GitDepsError(
             "--include-public resolves the public dependencies with pip, and pip is not "
-            "installed beside gitdeps; install it (python -m ensurepip) and run again"
+            "installed beside gitdeps",
+            hint="install it (python -m ensurepip) and run again",
         )
     try:
         with options_in_a_file(index_options) as options:

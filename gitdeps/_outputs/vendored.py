@@ -94,8 +94,8 @@ def _vendored_digest(built: Built, version: str, versions: Mapping[str, str], wh
     for value, child in built.private:
         if child.key not in versions:
             raise LockError(
-                f"{built.info.name} now asks for {value!r}, which the lock does not cover; "
-                "run without --locked to re-lock"
+                f"{built.info.name} now asks for {value!r}, which the lock does not cover",
+                hint="run without --locked to re-lock",
             )
     replace = pinned_requires(built, versions)
     staged = rewrite_wheel(built.wheel, where, version=version, replace_requires=replace)
@@ -139,8 +139,8 @@ def hold_to_the_lock(
                     f"{entry.name} {entry.version}: the wheel built from commit "
                     f"{node.commit[:12]} does not match the lock (sha256 {digest[:12]}, locked "
                     f"{entry.sha256[:12]}), also built again without the cache: its build is "
-                    "not reproducible, or the lock was changed; find out which, then run "
-                    "without --locked to lock what builds now"
+                    "not reproducible, or the lock was changed",
+                    hint="find out which, then run without --locked to lock what builds now",
                 )
     return held
 

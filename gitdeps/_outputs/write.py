@@ -60,10 +60,12 @@ def check_writable(to: Destination) -> None:
     """Refuse outputs that cannot be written before anything is fetched or built."""
     wheelhouse = to.wheelhouse
     if wheelhouse.exists() and not wheelhouse.is_dir():
-        raise GitDepsError(f"the wheelhouse {wheelhouse} is a file; name a folder for the wheels")
+        raise GitDepsError(
+            f"the wheelhouse {wheelhouse} is a file", hint="name a folder for the wheels"
+        )
     for path, what in ((to.requirements, "--output-requirements"), (to.lock, "--lock")):
         if path is not None and path.is_dir():
-            raise GitDepsError(f"{what} {path} is a folder; name the file to write")
+            raise GitDepsError(f"{what} {path} is a folder", hint="name the file to write")
     parents = {wheelhouse.parent, to.requirements.parent, *([to.lock.parent] if to.lock else [])}
     for path in parents:
         existing = path
@@ -71,8 +73,8 @@ def check_writable(to: Destination) -> None:
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
             raise GitDepsError(
-                f"cannot write into {existing}: it is not a folder this user may write to; "
-                "choose other output paths, or fix the permissions"
+                f"cannot write into {existing}: it is not a folder this user may write to",
+                hint="choose other output paths, or fix the permissions",
             )
 
 
@@ -131,9 +133,10 @@ def _writing(to: Destination) -> Iterator[None]:
     except OSError as exc:
         where = exc.filename or to.wheelhouse
         raise GitDepsError(
-            f"writing the outputs failed at {where}: {exc.strerror or exc}; free some space "
+            f"writing the outputs failed at {where}: {exc.strerror or exc}",
+            hint="free some space "
             "or fix the permissions and run again (each output file is the old one or the "
-            "new one, whole)"
+            "new one, whole)",
         ) from exc
 
 

@@ -66,7 +66,9 @@ def resolve_ref(
     if ref is None:
         commit = refs.refs.get("HEAD") or (refs.refs.get(refs.head) if refs.head else None)
         if commit is None:
-            raise FetchError(f"{url.repo} has no HEAD (an empty repository?); name a ref with @ref")
+            raise FetchError(
+                f"{url.repo} has no HEAD (an empty repository?)", hint="name a ref with @ref"
+            )
         return commit
     candidates = [ref] if ref.startswith("refs/") else [f"refs/heads/{ref}", f"refs/tags/{ref}"]
     for name in candidates:
@@ -84,11 +86,13 @@ def resolve_ref(
         if len(matches) > 1:
             raise FetchError(
                 f"short commit {ref!r} is ambiguous in {url.repo} "
-                f"({', '.join(sorted(m[:12] for m in matches))}); use the full 40-character hash"
+                f"({', '.join(sorted(m[:12] for m in matches))})",
+                hint="use the full 40-character hash",
             )
         raise FetchError(
-            f"commit {ref!r} is in no branch's or tag's history of {url.repo}; check the hash, "
-            "or use the full 40-character hash (git rev-parse <short> in a clone prints it)"
+            f"commit {ref!r} is in no branch's or tag's history of {url.repo}",
+            hint="check the hash, "
+            "or use the full 40-character hash (git rev-parse <short> in a clone prints it)",
         )
     near = _near_misses(ref, refs.refs)
     raise FetchError(

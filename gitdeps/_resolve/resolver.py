@@ -54,8 +54,8 @@ class LockPolicy:
             return entry.commit
         if self.locked:
             raise LockError(
-                f"{url.requirement_url()} is not in the lock {self.path}; run without "
-                "--locked to add it"
+                f"{url.requirement_url()} is not in the lock {self.path}",
+                hint="run without --locked to add it",
             )
         return None
 
