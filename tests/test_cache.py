@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import Forge, files_containing, run_gitdeps
-from tests.support.cli import Ran
+from tests.support.app import App, Forge, files_containing
 from tests.support.projects import project
 
 pytestmark = pytest.mark.slow
 
 
-def _vendor(app: Path, canary: str, *extra: str, env: dict[str, str] | None = None) -> Ran:
-    return run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--lock", "gitdeps.lock", *extra,
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary, **(env or {})},
-    )  # fmt: skip
+def _app(root: Path, canary: str, requirements: str) -> App:
+    return App.make(root, requirements, {"GITDEPS_TOKEN_127_0_0_1": canary})
 
 
 def _digests(directory: Path) -> dict[str, str]:
@@ -41,22 +37,21 @@ def test_locked_warm_run_needs_no_git_host(
         ),
         tag="v1",
     )
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"top @ git+{base}/o/top.git@v1\n")
-    cold = _vendor(app, canary)
+    app = _app(tmp_path / "app", canary, f"top @ git+{base}/o/top.git@v1")
+    cold = app.vendor()
     assert cold.returncode == 0, cold.output
     assert cold.stderr.count(": built ") == 2
-    first = _digests(app / "wheelhouse")
+    first = _digests(app.wheelhouse)
 
     forge.server.stop()
-    shutil.rmtree(app / "wheelhouse")
-    warm = _vendor(app, "", "--locked")  # no token, no server: nothing may need either
+    shutil.rmtree(app.wheelhouse)
+    no_token = {"GITDEPS_TOKEN_127_0_0_1": ""}  # no token, no server: nothing may need either
+    warm = app.vendor("--locked", env=no_token)
     assert warm.returncode == 0, warm.output
     assert "fetched" not in warm.stderr and ": built " not in warm.stderr
     assert warm.stderr.count(": cached ") == 2
     # and it loads nothing for git, builds or sign-ins (start-up time): -X importtime
-    traced = _vendor(app, "", "--locked", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    traced = app.vendor("--locked", env={**no_token, "PYTHONPROFILEIMPORTTIME": "1"})
     imported = {
         line.rpartition("|")[2].strip().split(".")[0]
         for line in traced.stderr.splitlines()
@@ -65,7 +60,7 @@ def test_locked_warm_run_needs_no_git_host(
     assert "gitdeps" in imported and "filelock" in imported
     unneeded = {"dulwich", "urllib3", "msal", "azure", "build", "pyproject_hooks", "venv", "uv"}
     assert imported & unneeded == set()
-    assert _digests(app / "wheelhouse") == first
+    assert _digests(app.wheelhouse) == first
     assert files_containing(_own_cache, canary) == []
 
 
@@ -73,13 +68,11 @@ def test_a_corrupted_entry_is_detected_and_rebuilt(
     forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
 ) -> None:
     forge.push("o/one.git", project("one", "1.0"), tag="v1")
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git', 'v1')}\n")
-    assert _vendor(app, canary, "--no-build-isolation").returncode == 0
+    app = _app(tmp_path / "app", canary, f"one @ {forge.url('o/one.git', 'v1')}")
+    assert app.vendor("--no-build-isolation").returncode == 0
     (cached,) = _own_cache.glob("wheels-v1/*/*/*.whl")
     cached.write_bytes(cached.read_bytes() + b"tampered")
-    ran = _vendor(app, canary, "--no-build-isolation")
+    ran = app.vendor("--no-build-isolation")
     assert ran.returncode == 0, ran.output
     assert "hash does not match" in ran.stderr and "one: built " in ran.stderr
 
@@ -95,14 +88,12 @@ def test_concurrent_runs_share_one_cache_and_build_once(
     forge.push("o/slow.git", {"setup.py": slow, "slow.py": "X = 1\n"}, tag="v1")
     procs = []
     for index in range(2):
-        app = tmp_path / f"app{index}"
-        app.mkdir()
-        (app / "requirements.txt").write_text(f"slow @ {forge.url('o/slow.git', 'v1')}\n")
+        app = _app(tmp_path / f"app{index}", canary, f"slow @ {forge.url('o/slow.git', 'v1')}")
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gitdeps", "vendor", "-r", "requirements.txt", "-o", "wh",
                  "--no-build-isolation"],
-                cwd=app,
+                cwd=app.root,
                 env={**os.environ, "GITDEPS_TOKEN_127_0_0_1": canary},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -124,13 +115,8 @@ def test_build_environments_are_reused_across_runs(
     forge.push("o/a.git", project("pkg-a", "1.0", backend="flit_core"))
     forge.push("o/b.git", project("pkg-b", "1.0", backend="flit_core"))
     for name in ("a", "b"):
-        app = tmp_path / name
-        app.mkdir()
-        (app / "requirements.txt").write_text(f"pkg-{name} @ {forge.url(f'o/{name}.git')}\n")
-        ran = run_gitdeps(
-            "-v", "vendor", "-r", "requirements.txt", "-o", "wh",
-            cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-        )  # fmt: skip
+        app = _app(tmp_path / name, canary, f"pkg-{name} @ {forge.url(f'o/{name}.git')}")
+        ran = app.run("-v", "vendor", "-r", "requirements.txt", "-o", "wh")
         assert ran.returncode == 0, ran.output
         if name == "a":
             assert "creating build environment" in ran.stderr
@@ -143,17 +129,15 @@ def test_cache_info_clean_and_no_cache(
     forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
 ) -> None:
     forge.push("o/one.git", project("one", "1.0"))
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"one @ {forge.url('o/one.git')}\n")
-    assert _vendor(app, canary, "--no-build-isolation", "--no-cache").returncode == 0
+    app = _app(tmp_path / "app", canary, f"one @ {forge.url('o/one.git')}")
+    assert app.vendor("--no-build-isolation", "--no-cache").returncode == 0
     assert not _own_cache.exists()
-    assert _vendor(app, canary, "--no-build-isolation").returncode == 0
-    info = run_gitdeps("cache", "info", cwd=app)
+    assert app.vendor("--no-build-isolation").returncode == 0
+    info = app.run("cache", "info")
     assert info.returncode == 0 and f"{_own_cache} holds 1 wheels" in info.stdout
     other = tmp_path / "elsewhere"
-    info = run_gitdeps("cache", "info", "--cache-dir", str(other), cwd=app)
+    info = app.run("cache", "info", "--cache-dir", str(other))
     assert f"{other} holds 0 wheels" in info.stdout
-    clean = run_gitdeps("cache", "clean", cwd=app)
+    clean = app.run("cache", "clean")
     assert clean.returncode == 0 and "removed 1 wheels" in clean.stdout
     assert not list(_own_cache.glob("wheels-v1/*/*/*.whl"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.app import Forge, run_gitdeps
+from tests.support.app import App, Forge
 from tests.support.gitserver import make_repo
 from tests.support.projects import project
 from tests.support.trees import GITLINK, LINK, push_raw_tree
@@ -31,12 +31,10 @@ HOSTILE: dict[str, dict[Any, Any]] = {
 }
 
 
-def _vendor(app: Path, canary: str) -> tuple[int, str]:
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-    )  # fmt: skip
-    return ran.returncode, ran.stderr
+def _vendor(app: Path, canary: str, requirement: str) -> tuple[App, int, str]:
+    made = App.make(app, requirement, {"GITDEPS_TOKEN_127_0_0_1": canary})
+    ran = made.vendor("--no-build-isolation", lock=False)
+    return made, ran.returncode, ran.stderr
 
 
 @pytest.mark.parametrize("tree", HOSTILE.values(), ids=HOSTILE.keys())
@@ -45,15 +43,12 @@ def test_hostile_trees_are_refused(
 ) -> None:
     bare = make_repo(forge.root, "o/victim.git")
     push_raw_tree(bare, tree)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"victim @ {forge.url('o/victim.git')}\n")
-    code, stderr = _vendor(app, canary)
+    app, code, stderr = _vendor(tmp_path / "app", canary, f"victim @ {forge.url('o/victim.git')}")
     assert code == 5, stderr
     assert "requirements.txt:1: victim:" in stderr
     assert "unsafe to build" in stderr
     assert "Traceback" not in stderr
-    assert not (app / "wheelhouse").exists()
+    assert not app.wheelhouse.exists()
     assert not (tmp_path / "outside").exists() and not (tmp_path / "escaped.txt").exists()
 
 
@@ -66,14 +61,11 @@ def test_links_inside_are_kept(forge: Forge, tmp_path: Path, canary: str) -> Non
         "victim": {"__init__.py": files["victim/__init__.py"], "alias.py": (LINK, b"__init__.py")},
     }
     push_raw_tree(bare, tree)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"victim @ {forge.url('o/victim.git')}\n")
-    code, stderr = _vendor(app, canary)
+    app, code, stderr = _vendor(tmp_path / "app", canary, f"victim @ {forge.url('o/victim.git')}")
     assert code == 0, stderr
     import zipfile
 
-    (wheel,) = (app / "wheelhouse").glob("victim-*.whl")
+    (wheel,) = app.wheelhouse.glob("victim-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("victim/alias.py") == archive.read("victim/__init__.py")
 
@@ -88,10 +80,9 @@ def test_a_gitlink_with_no_gitmodules_entry_is_named(
         "vendor": {"lib": (GITLINK, b"1" * 40)},
     }
     push_raw_tree(bare, tree)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"partial @ {forge.url('o/partial.git')}\n")
-    code, stderr = _vendor(app, canary)
+    _app, code, stderr = _vendor(
+        tmp_path / "app", canary, f"partial @ {forge.url('o/partial.git')}"
+    )
     assert code == 5, stderr
     assert "submodule 'vendor/lib' (commit 111111111111) has no url in .gitmodules" in stderr
     assert "Traceback" not in stderr

@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.cli import Ran, run_command
 from tests.support.gitserver import GitServer, commit_files, make_repo
 
 __all__ = [
+    "App",
     "Forge",
     "files_containing",
     "fresh_venv",
@@ -74,16 +75,64 @@ def run_gitdeps(
     return run_command([sys.executable, "-m", "gitdeps", *args], cwd=cwd, env=env, timeout=timeout)
 
 
+@dataclass(frozen=True)
+class App:
+    """An app folder as a user keeps it, where ``gitdeps`` runs: ``requirements.txt`` in;
+    the wheelhouse ``wh/``, the requirements ``out.txt`` and the lock ``gitdeps.lock`` out.
+    ``env`` (a token, say) goes to every run."""
+
+    root: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, root: Path, requirements: str, env: Mapping[str, str] | None = None) -> App:
+        app = cls(root, dict(env or {}))
+        root.mkdir(parents=True, exist_ok=True)
+        app.require(requirements)
+        return app
+
+    @property
+    def requirements(self) -> Path:
+        return self.root / "requirements.txt"
+
+    @property
+    def wheelhouse(self) -> Path:
+        return self.root / "wh"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "out.txt"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "gitdeps.lock"
+
+    def require(self, requirements: str) -> None:
+        """Write ``requirements`` as the app's requirements.txt."""
+        self.requirements.write_text(requirements.rstrip("\n") + "\n")
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None) -> Ran:
+        """Any gitdeps command, in the app folder."""
+        return run_gitdeps(*args, cwd=self.root, env={**self.env, **(env or {})})
+
+    def vendor(self, *extra: str, lock: bool = True, env: Mapping[str, str] | None = None) -> Ran:
+        """``gitdeps vendor`` of requirements.txt into the app's outputs (``lock``: with
+        ``--lock gitdeps.lock``), and ``extra`` options."""
+        args = ["vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt"]
+        return self.run(*args, *(["--lock", "gitdeps.lock"] if lock else []), *extra, env=env)
+
+    def wheels(self) -> list[str]:
+        """The names of the wheels in the wheelhouse, sorted."""
+        return sorted(p.name for p in self.wheelhouse.glob("*.whl"))
+
+
 def vendor_in(
     app: Path, requirements: str, *, env: Mapping[str, str] | None = None, lock: bool = False
 ) -> Ran:
     """``gitdeps vendor`` in ``app`` (made if new), whose requirements.txt is
     ``requirements``: wheels to ``app/wh``, requirements to ``app/out.txt`` (and the
     lock to ``app/gitdeps.lock`` with ``lock``)."""
-    app.mkdir(parents=True, exist_ok=True)
-    (app / "requirements.txt").write_text(requirements.rstrip("\n") + "\n")
-    args = ["vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt"]
-    return run_gitdeps(*args, *(["--lock", "gitdeps.lock"] if lock else []), cwd=app, env=env)
+    return App.make(app, requirements, env).vendor(lock=lock)
 
 
 def fresh_venv(path: Path) -> Path:
