@@ -15,7 +15,7 @@ from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
 from gitdeps._secret import Secret
-from tests.support.app import Forge, files_containing, run_gitdeps
+from tests.support.app import App, Forge, files_containing, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.projects import project
 
@@ -103,13 +103,12 @@ def test_a_redirect_to_another_host_never_carries_the_token(
     commit_files(other_root / "o/r.git", project("moved", "1.0"), work=tmp_path / "w2")
     with GitServer(other_root, token="the-other-hosts-token", host="localhost") as other:
         forge.server.hook = lambda method, path: (302, {"Location": f"{other.url}{path}"}, b"")
-        app = tmp_path / "app"
-        app.mkdir()
-        (app / "requirements.txt").write_text(f"moved @ git+{forge.server.url}/o/r.git\n")
-        ran = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation",
-            cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-        )  # fmt: skip
+        app = App.make(
+            tmp_path / "app",
+            f"moved @ git+{forge.server.url}/o/r.git",
+            {"GITDEPS_TOKEN_127_0_0_1": canary},
+        )
+        ran = app.vendor("--no-build-isolation", lock=False)
         assert other.requests, "the redirect was not followed"
         assert canary not in other.tokens_seen()
         assert all(r.authorization is None for r in other.requests)
@@ -128,18 +127,16 @@ def test_each_host_gets_only_its_own_token(tmp_path: Path) -> None:
         GitServer(roots[0], token="token-for-ip-1234") as by_ip,
         GitServer(roots[1], token="token-for-name-1234", host="localhost") as by_name,
     ):
-        app = tmp_path / "app"
-        app.mkdir()
-        (app / "requirements.txt").write_text(
-            f"pkg-0 @ git+{by_ip.url}/o/r.git\npkg-1 @ git+{by_name.url}/o/r.git\n"
-        )
         env = {
             "GITDEPS_TOKEN_127_0_0_1": "token-for-ip-1234",
             "GITDEPS_TOKEN_LOCALHOST": "token-for-name-1234",
         }
-        ran = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env
+        app = App.make(
+            tmp_path / "app",
+            f"pkg-0 @ git+{by_ip.url}/o/r.git\npkg-1 @ git+{by_name.url}/o/r.git",
+            env,
         )
+        ran = app.vendor("--no-build-isolation", lock=False)
         assert ran.returncode == 0, ran.output
         assert set(by_ip.tokens_seen()) == {"token-for-ip-1234"}
         assert set(by_name.tokens_seen()) == {"token-for-name-1234"}
@@ -152,20 +149,17 @@ def test_url_credential_is_used_for_the_host_warned_about_and_never_written(
     forge.push("o/one.git", project("one", "1.0"))
     forge.push("o/two.git", project("two", "1.0"))
     port = forge.server.port
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(
+    app = App.make(
+        tmp_path / "app",
         f"one @ git+http://user:{canary}@127.0.0.1:{port}/o/one.git\n"
-        f"two @ git+http://127.0.0.1:{port}/o/two.git\n"
+        f"two @ git+http://127.0.0.1:{port}/o/two.git",
     )
-    ran = run_gitdeps(
-        "-v", "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app
-    )
+    ran = app.run("-v", "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation")
     assert ran.returncode == 0, ran.output
     assert "carries a credential" in ran.stderr and "GITDEPS_TOKEN_127_0_0_1" in ran.stderr
     assert canary not in ran.output
-    hits = files_containing(app, canary)
-    assert hits == [app / "requirements.txt"]  # the user's own file, nothing gitdeps wrote
+    hits = files_containing(app.root, canary)
+    assert hits == [app.requirements]  # the user's own file, nothing gitdeps wrote
     assert set(forge.server.tokens_seen()) == {canary}
 
 
@@ -178,20 +172,16 @@ def test_build_backend_never_sees_a_credential(forge: Forge, tmp_path: Path, can
         "setuptools.setup(name='spy', version='1.0', packages=['spy'])\n"
     )
     forge.push("o/spy.git", {"setup.py": setup})
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(f"spy @ {forge.url('o/spy.git')}\n")
     env = {
         "GITDEPS_TOKEN_127_0_0_1": canary,
         "SYSTEM_ACCESSTOKEN": canary + "-ado",
         "AZURE_CLIENT_SECRET": canary + "-sp",
         "SOME_INNOCENT_NAME": canary,  # a copy under a name we could not guess
     }
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env
-    )
+    app = App.make(tmp_path / "app", f"spy @ {forge.url('o/spy.git')}", env)
+    ran = app.vendor("--no-build-isolation", lock=False)
     assert ran.returncode == 0, ran.output
-    (wheel,) = (app / "wh").glob("spy-*.whl")
+    (wheel,) = app.wheelhouse.glob("spy-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         seen = archive.read("spy/__init__.py").decode()
     assert "SOURCE_DATE_EPOCH" in seen  # the spy did run in the backend
