@@ -208,3 +208,41 @@ def test_vendor_takes_options_or_keywords_not_both(tmp_path: Path) -> None:
             [tmp_path / "r.txt"], tmp_path / "wh", tmp_path / "o.txt",
             options=gitdeps.VendorOptions(), locked=True,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("markers", "expected"),
+    [
+        (("sys_platform == 'win32'",), "dep==2.0 ; sys_platform == 'win32'"),
+        (
+            ("sys_platform == 'win32'", "sys_platform == 'win32'"),
+            "dep==2.0 ; sys_platform == 'win32'",
+        ),
+        (
+            ("sys_platform == 'win32'", "os_name == 'posix'"),
+            "dep==2.0 ; (os_name == 'posix') or (sys_platform == 'win32')",
+        ),
+        (("sys_platform == 'win32'", ""), "dep==2.0"),  # one edge asks for it everywhere
+        (("extra == 'cli'",), "dep==2.0"),  # an extra's marker means nothing at the top level
+    ],
+)
+def test_a_private_dependency_is_pinned_under_the_markers_of_the_edges_to_it(
+    tmp_path: Path, markers: tuple[str, ...], expected: str
+) -> None:
+    """With --require-hashes every package is listed: a dependency that no line names is
+    pinned under the markers it was asked for with, joined, so pip installs it exactly
+    where the package that needs it does."""
+    source = tmp_path / "requirements.txt"
+    source.write_text("--require-hashes\nlib @ git+https://h.test/o/lib.git@v1\n")
+    parsed = parse_requirement_files([source])
+    pin = Pin("lib", "1.0", "0" * 64, "git+https://h.test/o/lib.git@v1", "a" * 40)
+    dep = Pin("dep", "2.0", "1" * 64, "git+https://h.test/o/dep.git@v2", "b" * 40, markers)
+    text = RequirementsFile().render(
+        Pinned(parsed, dict.fromkeys(parsed.git, pin), (dep,)),
+        output=tmp_path / "out.txt",
+        wheelhouse=tmp_path / "wh",
+        sources=[source],
+    )
+    (line,) = [line for line in text.splitlines() if line.startswith("dep")]
+    assert line.split(" --hash")[0] == expected
+    assert Requirement(expected)  # and pip's grammar takes it
