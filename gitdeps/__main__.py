@@ -436,8 +436,8 @@ def _publish(args: argparse.Namespace) -> int:
 
     wheels = args.wheels or sorted(args.wheelhouse.glob("*.whl"))
     if not wheels:
-        raise GitDepsError(
-            f"{args.wheelhouse}: no wheels to publish", hint="run gitdeps vendor first"
+        raise GitDepsError.at(
+            args.wheelhouse, "no wheels to publish", hint="run gitdeps vendor first"
         )
     done = publish(
         wheels, args.repository_url, config=args.config, skip_existing=args.skip_existing

@@ -102,7 +102,7 @@ def check(
     lock_path = Path(lock)
     previous = read_lock(lock_path)
     if previous is None:
-        raise LockError(f"{lock_path}: no such lock", hint="run gitdeps vendor to write one")
+        raise LockError.at(lock_path, "no such lock", hint="run gitdeps vendor to write one")
     parsed = parse_requirement_files(requirements, extras=extras, groups=groups)
     credentials = Credentials(parsed.credentials, config=load_config(_path(config)))
     unlocked = [

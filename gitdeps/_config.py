@@ -97,7 +97,7 @@ def _variable(value: object, label: str, provider: str) -> str | None:
     if value is None:
         return None
     if provider != "env" or not isinstance(value, str) or not value.strip():
-        raise ConfigError(f'{label}: variable names an environment variable, for provider = "env"')
+        raise ConfigError.at(label, 'variable names an environment variable, for provider = "env"')
     return value.strip()
 
 
@@ -107,19 +107,19 @@ def _read(path: Path, *, required: bool) -> dict[str, Any]:
         return data
     except FileNotFoundError:
         if required:
-            raise ConfigError(
-                f"{path}: configuration file not found", hint="check --config"
+            raise ConfigError.at(
+                path, "configuration file not found", hint="check --config"
             ) from None
         return {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError.at(path, f"not valid TOML: {exc}") from None
 
 
 def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
     where = f"{path} [{table}]" if table else str(path)
     hosts = data.get("hosts", {})
     if not isinstance(hosts, dict):
-        raise ConfigError(f"{where}: 'hosts' must be a table of host names")
+        raise ConfigError.at(where, "'hosts' must be a table of host names")
     parsed: dict[str, HostConfig] = {}
     for host, entry in hosts.items():
         label = f'{where}: [hosts."{host}"]'
@@ -129,20 +129,20 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             "provider", "credential", "client-id", "tenant", "username", "scheme", "variable",
         }  # fmt: skip
         if unknown:
-            raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
+            raise ConfigError.at(label, f"unknown key {sorted(unknown)[0]!r}")
         provider = entry.get("provider")
         if provider not in PROVIDERS:
-            raise ConfigError(
-                f"{label}: provider {provider!r} is not one of {', '.join(PROVIDERS)}"
+            raise ConfigError.at(
+                label, f"provider {provider!r} is not one of {', '.join(PROVIDERS)}"
             )
         credential = entry.get("credential", "default")
         if credential not in AZURE_CREDENTIALS:
-            raise ConfigError(
-                f"{label}: credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+            raise ConfigError.at(
+                label, f"credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
             )
         scheme = entry.get("scheme")
         if scheme not in (None, "basic", "bearer"):
-            raise ConfigError(f"{label}: scheme must be 'basic' or 'bearer'")
+            raise ConfigError.at(label, "scheme must be 'basic' or 'bearer'")
         if provider == "azure-cli":  # shorthand for azure-identity's Azure CLI credential
             provider, credential = "azure-identity", "azure-cli"
         parsed[host.lower()] = HostConfig(
@@ -165,19 +165,19 @@ def _cache(where: str, table: object) -> RemoteCacheConfig | None:
         raise ConfigError(f"{label} must be a table")
     unknown = set(table) - {"remote", "read-only", "credential", "client-id"}
     if unknown:
-        raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]!r}")
+        raise ConfigError.at(label, f"unknown key {sorted(unknown)[0]!r}")
     remote = table.get("remote")
     if not isinstance(remote, str) or not remote.strip():
-        raise ConfigError(f"{label}: remote must be the URL of a blob container")
+        raise ConfigError.at(label, "remote must be the URL of a blob container")
     read_only = table.get("read-only", False)
     if not isinstance(read_only, bool):
-        raise ConfigError(f"{label}: read-only must be true or false")
+        raise ConfigError.at(label, "read-only must be true or false")
     credential = table.get("credential", "default")
     if credential not in AZURE_CREDENTIALS:
-        raise ConfigError(
-            f"{label}: credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+        raise ConfigError.at(
+            label, f"credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
         )
     client_id = table.get("client-id")
     if client_id is not None and not isinstance(client_id, str):
-        raise ConfigError(f"{label}: client-id must be a string")
+        raise ConfigError.at(label, "client-id must be a string")
     return RemoteCacheConfig(remote.strip(), read_only, credential, client_id)

@@ -58,8 +58,9 @@ def prebuild(
     else:
         from ._errors import RequirementError
 
-        raise RequirementError(
-            f"{target}: no requirements file in the app root",
+        raise RequirementError.at(
+            target,
+            "no requirements file in the app root",
             hint="run gitdeps prebuild there, or set CUSTOM_REQUIREMENTSTXT_PATH",
         )
     if not parse_requirement_files([original]).git:

@@ -92,7 +92,7 @@ def publish(
     for item in wheels:
         wheel = Path(item)
         if not wheel.is_file() or wheel.suffix != ".whl":
-            raise GitDepsError(f"{wheel}: not a wheel file", hint="pass the wheels of a wheelhouse")
+            raise GitDepsError.at(wheel, "not a wheel file", hint="pass the wheels of a wheelhouse")
         body, content_type = _form(wheel)
         request = urllib.request.Request(repository_url, data=body, method="POST")  # noqa: S310
         request.add_header("Content-Type", content_type)

@@ -73,8 +73,8 @@ class _Runner:
 def _check_installed(requires: list[str], what: str) -> None:
     missing = sorted({" -> ".join(chain) for r in requires for chain in build.check_dependency(r)})
     if missing:
-        raise BuildError(
-            f"{what}: --no-build-isolation needs these build requirements installed: "
+        raise BuildError.at(what, 
+            "--no-build-isolation needs these build requirements installed: "
             f"{', '.join(missing)}",
             hint="install them, or drop --no-build-isolation",
         )
@@ -102,8 +102,8 @@ def _one_process_build(
             raise _failed(what, f"the build backend failed ({backend})", runner.text()) from None
         requires, wheel, unavailable = read_answer(answer)
         if unavailable:
-            raise BuildError(
-                f"{what}: the build backend could not be imported ({backend}: {unavailable})",
+            raise BuildError.at(what, 
+                f"the build backend could not be imported ({backend}: {unavailable})",
                 hint="check build-system in pyproject.toml",
             )
         if wheel is None:
@@ -172,8 +172,8 @@ def build_wheel(
         if environments is None:
             missing = sorted({" -> ".join(chain) for chain in builder.check_dependencies("wheel")})
             if missing:
-                raise BuildError(
-                    f"{what}: --no-build-isolation needs these build requirements installed: "
+                raise BuildError.at(what, 
+                    "--no-build-isolation needs these build requirements installed: "
                     f"{', '.join(missing)}",
                     hint="install them, or drop --no-build-isolation",
                 )
@@ -198,7 +198,7 @@ def build_wheel(
             reason = "the build backend failed"
         raise _failed(what, reason, runner.text()) from None
     except build.BuildException as exc:
-        raise BuildError(f"{what}: cannot build: {exc}") from None
+        raise BuildError.at(what, f"cannot build: {exc}") from None
     except ProcessTimedOut as exc:
         raise _overran(what, "installing the build requirements", exc) from None
     except ProcessFailed as exc:

@@ -56,12 +56,12 @@ class Built:
         try:
             info = read_wheel(wheel)
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-            raise BuildError(f"{what}: the backend produced an unreadable wheel: {exc}") from exc
+            raise BuildError.at(what, f"the backend produced an unreadable wheel: {exc}") from exc
         try:
             Version(info.version)
         except InvalidVersion:
-            raise BuildError(
-                f"{what}: the backend produced a wheel whose version {info.version!r} is not a "
+            raise BuildError.at(what, 
+                f"the backend produced a wheel whose version {info.version!r} is not a "
                 "valid version (PEP 440)",
                 hint="check the project's version or its version plugin",
             ) from None
@@ -176,8 +176,8 @@ class Wheels:
         tree = self._checkout(requirement, commit, label)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
         if not source.is_dir():
-            raise BuildError(
-                f"{what}: the repository has no directory {url.subdirectory!r} at that commit",
+            raise BuildError.at(what, 
+                f"the repository has no directory {url.subdirectory!r} at that commit",
                 hint="check #subdirectory=",
             )
         request = BuildRequest(

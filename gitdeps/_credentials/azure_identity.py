@@ -48,8 +48,9 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential:
         token = credential.get_token(AZURE_DEVOPS_SCOPE)
     except ClientAuthenticationError as exc:
         first = redact(str(exc)).strip().splitlines()[0][:300] if str(exc).strip() else "no detail"
-        raise AuthError(
-            f"{host}: azure-identity ({name}) could not get a token: {first}",
+        raise AuthError.at(
+            host,
+            f"azure-identity ({name}) could not get a token: {first}",
             hint="check the identity (managed identity enabled? client-id right? az login done?)",
         ) from None
     finally:

@@ -158,16 +158,17 @@ def msal_credential(
     """A token for a signed-in account, refreshed silently; None when nobody signed in."""
     if not _signed_in():
         if required:
-            raise AuthError(
-                f"{host}: nobody is signed in for the msal provider", hint="run gitdeps login"
+            raise AuthError.at(
+                host, "nobody is signed in for the msal provider", hint="run gitdeps login"
             )
         return None
     with _application(config, http_client) as application:
         accounts = application.get_accounts(username=config.username if config else None)
         if not accounts:
             if required:
-                raise AuthError(
-                    f"{host}: no signed-in account in the token cache",
+                raise AuthError.at(
+                    host,
+                    "no signed-in account in the token cache",
                     hint="run gitdeps login",
                 )
             return None

@@ -26,7 +26,7 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential | None:
     except FileNotFoundError:
         return None
     except (netrc.NetrcParseError, OSError) as exc:
-        raise AuthError(f"{path}: cannot read it for {host}: {redact(str(exc))}") from None
+        raise AuthError.at(path, f"cannot read it for {host}: {redact(str(exc))}") from None
     if not found or not found[2]:
         return None
     login, _account, password = found

@@ -33,9 +33,10 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential | None:
         import keyring.errors
     except ImportError:
         if config is not None:
-            raise AuthError(
-                f'{url.host}: provider = "keyring" needs the keyring package in gitdeps\' '
-                "environment: pip install keyring"
+            raise AuthError.at(
+                url.host,
+                'provider = "keyring" needs the keyring package in gitdeps\' '
+                "environment: pip install keyring",
             ) from None
         return None
     username = config.username if config else None
@@ -46,7 +47,7 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential | None:
             return None
         except (keyring.errors.KeyringError, TimeoutError) as exc:
             if config is not None:
-                raise AuthError(f"{url.host}: the keyring failed: {redact(str(exc))}") from None
+                raise AuthError.at(url.host, f"the keyring failed: {redact(str(exc))}") from None
             logger.debug("keyring for %s: %s", url.hostport, type(exc).__name__)
             return None
         password = (found.password or "").strip() if found is not None else ""

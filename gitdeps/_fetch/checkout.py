@@ -89,8 +89,8 @@ def _check_name(name: bytes, where: str, what: str) -> str:
     try:
         text = name.decode("utf-8")
     except UnicodeDecodeError:
-        raise UnsafeRepositoryError(
-            f"{what}: path {where}{name!r} is not UTF-8; refusing it"
+        raise UnsafeRepositoryError.at(
+            what, f"path {where}{name!r} is not UTF-8; refusing it"
         ) from None
     if (
         text in ("", ".", "..")
@@ -100,9 +100,10 @@ def _check_name(name: bytes, where: str, what: str) -> str:
         or (os.name == "nt" and ":" in text)
         or _is_dot_git(text)
     ):
-        raise UnsafeRepositoryError(
-            f"{what}: refusing tree entry {where + text!r}: it would write outside the "
-            "checkout or into git's own files; this repository is unsafe to build"
+        raise UnsafeRepositoryError.at(
+            what,
+            f"refusing tree entry {where + text!r}: it would write outside the "
+            "checkout or into git's own files; this repository is unsafe to build",
         )
     return text
 
@@ -114,8 +115,8 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
         while not isinstance(commit, Commit):  # an annotated tag asked by hash
             commit = repo[commit.object[1]]  # type: ignore[attr-defined]
     except KeyError:
-        raise UnsafeRepositoryError(
-            f"{what}: the commit's objects were not all sent; the fetch is incomplete"
+        raise UnsafeRepositoryError.at(
+            what, "the commit's objects were not all sent; the fetch is incomplete"
         ) from None
     dest.mkdir(parents=True)
     root = dest.resolve()
@@ -169,14 +170,16 @@ def checkout(repo: Repo, commit_id: str, dest: Path, *, what: str) -> Checkout:
         try:
             resolved = target.resolve(strict=False) if target.is_symlink() else root
         except (RuntimeError, OSError):  # a loop of links (RuntimeError before 3.13)
-            raise UnsafeRepositoryError(
-                f"{what}: symlink {display!r} -> {link!r} is part of a loop of links; "
-                "this repository is unsafe to build"
+            raise UnsafeRepositoryError.at(
+                what,
+                f"symlink {display!r} -> {link!r} is part of a loop of links; "
+                "this repository is unsafe to build",
             ) from None
         if not resolved.is_relative_to(root):
-            raise UnsafeRepositoryError(
-                f"{what}: refusing symlink {display!r} -> {link!r}: through other links it "
-                "points outside the checkout; this repository is unsafe to build"
+            raise UnsafeRepositoryError.at(
+                what,
+                f"refusing symlink {display!r} -> {link!r}: through other links it "
+                "points outside the checkout; this repository is unsafe to build",
             )
     return Checkout(
         root=root,
@@ -197,9 +200,10 @@ def _safe_symlink(root: Path, target: Path, link: str, display: str, what: str) 
         or joined.startswith("../")
         or any(_is_dot_git(part) for part in joined.split("/"))
     ):
-        raise UnsafeRepositoryError(
-            f"{what}: refusing symlink {display!r} -> {link!r}: it points outside the "
-            "checkout; this repository is unsafe to build"
+        raise UnsafeRepositoryError.at(
+            what,
+            f"refusing symlink {display!r} -> {link!r}: it points outside the "
+            "checkout; this repository is unsafe to build",
         )
     if os.path.lexists(target):
         raise _collision(what, display)
@@ -246,14 +250,16 @@ def _object(repo: Repo, sha: bytes, kind: type[_T], what: str) -> _T:
     try:
         obj = repo[sha]
     except KeyError:
-        raise UnsafeRepositoryError(
-            f"{what}: object {sha.decode()} of the tree was not sent by the host; the "
-            "repository or what was fetched is incomplete"
+        raise UnsafeRepositoryError.at(
+            what,
+            f"object {sha.decode()} of the tree was not sent by the host; the "
+            "repository or what was fetched is incomplete",
         ) from None
     if not isinstance(obj, kind):
-        raise UnsafeRepositoryError(
-            f"{what}: malformed tree: {sha.decode()} should be a {kind.__name__.lower()}; "
-            "this repository is unsafe to build"
+        raise UnsafeRepositoryError.at(
+            what,
+            f"malformed tree: {sha.decode()} should be a {kind.__name__.lower()}; "
+            "this repository is unsafe to build",
         )
     return obj
 

@@ -70,8 +70,9 @@ def fetch_submodules(
     if not gitlinks:
         return
     if depth >= _MAX_DEPTH:
-        raise FetchError(
-            f"{parent.repo}: submodules nest deeper than {_MAX_DEPTH} levels",
+        raise FetchError.at(
+            parent.repo,
+            f"submodules nest deeper than {_MAX_DEPTH} levels",
             hint="is a submodule its own ancestor?",
         )
     urls = _gitmodules(tree.root, parent)
@@ -79,9 +80,10 @@ def fetch_submodules(
         commit = link.sha.decode("ascii")
         written = urls.get(link.path)
         if written is None:
-            raise FetchError(
-                f"{parent.repo}: submodule {link.path!r} (commit {commit[:12]}) has no url in "
-                ".gitmodules; the repository is incomplete at this commit"
+            raise FetchError.at(
+                parent.repo,
+                f"submodule {link.path!r} (commit {commit[:12]}) has no url in "
+                ".gitmodules; the repository is incomplete at this commit",
             )
         url = _submodule_url(parent, link.path, written)
         target = tree.root / link.path
@@ -111,7 +113,7 @@ def _gitmodules(root: Path, parent: GitURL) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise FetchError(f"{parent.repo}: .gitmodules cannot be read: {exc}") from exc
+        raise FetchError.at(parent.repo, f".gitmodules cannot be read: {exc}") from exc
 
 
 def _submodule_url(parent: GitURL, path: str, written: str) -> GitURL:
@@ -119,13 +121,14 @@ def _submodule_url(parent: GitURL, path: str, written: str) -> GitURL:
         absolute = resolve_submodule_url(parent.repo, written)
         url, _credential = parse_git_url("git+" + absolute)  # a credential in a repo file: unused
     except InvalidGitURL as exc:
-        raise FetchError(
-            f"{parent.repo}: submodule {path!r} has url {_shown(written)!r}: {exc}"
+        raise FetchError.at(
+            parent.repo, f"submodule {path!r} has url {_shown(written)!r}: {exc}"
         ) from exc
     if url.scheme == "file" and parent.scheme != "file":
-        raise FetchError(
-            f"{parent.repo}: submodule {path!r} points at a local path ({_shown(written)!r}); "
-            "like git, gitdeps fetches submodules only over the network"
+        raise FetchError.at(
+            parent.repo,
+            f"submodule {path!r} points at a local path ({_shown(written)!r}); "
+            "like git, gitdeps fetches submodules only over the network",
         )
     return url
 

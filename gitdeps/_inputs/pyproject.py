@@ -43,13 +43,14 @@ def requirement_lines(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RequirementError(f"{path}: not valid TOML: {exc}") from None
+        raise RequirementError.at(path, f"not valid TOML: {exc}") from None
     project = data.get("project")
     tool = data.get("tool", {})
     poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
     if not isinstance(project, dict) and not poetry.get("dependencies"):
-        raise RequirementError(
-            f"{path}: declares no dependencies ([project] or [tool.poetry.dependencies])",
+        raise RequirementError.at(
+            path,
+            "declares no dependencies ([project] or [tool.poetry.dependencies])",
             hint="pass the project's pyproject.toml, or a requirements file",
         )
     sources = _sources(tool, poetry)
@@ -58,9 +59,10 @@ def requirement_lines(
         optional = project.get("optional-dependencies", {})
         for extra in extras:
             if extra not in optional:
-                raise RequirementError(
-                    f"{path}: --extra {extra}: the project has no such extra "
-                    f"({', '.join(sorted(optional)) or 'none'})"
+                raise RequirementError.at(
+                    path,
+                    f"--extra {extra}: the project has no such extra "
+                    f"({', '.join(sorted(optional)) or 'none'})",
                 )
             where = f"[project.optional-dependencies].{extra}"
             declared += _strings(path, optional[extra], where)
@@ -76,7 +78,7 @@ def requirement_lines(
 
 def _strings(path: Path, values: Any, where: str) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise RequirementError(f"{path}: {where} must be a list of requirement strings")
+        raise RequirementError.at(path, f"{where} must be a list of requirement strings")
     return list(values)
 
 
@@ -94,17 +96,17 @@ def _groups(
             lines += [_poetry_line(path, n, s) for n, s in table.items() if n.lower() != "python"]
             continue
         known = sorted({*tables, *poetry.get("group", {})})
-        raise RequirementError(
-            f"{path}: --group {group}: the project has no such group ({', '.join(known) or 'none'})"
+        raise RequirementError.at(
+            path, f"--group {group}: the project has no such group ({', '.join(known) or 'none'})"
         )
     return lines
 
 
 def _pep735(path: Path, tables: Mapping[str, Any], group: str, seen: tuple[str, ...]) -> list[str]:
     if group in seen:
-        raise RequirementError(f"{path}: dependency group {group!r} includes itself")
+        raise RequirementError.at(path, f"dependency group {group!r} includes itself")
     if group not in tables:
-        raise RequirementError(f"{path}: include-group {group!r} names no dependency group")
+        raise RequirementError.at(path, f"include-group {group!r} names no dependency group")
     lines: list[str] = []
     for item in tables[group]:
         if isinstance(item, str):
@@ -112,7 +114,7 @@ def _pep735(path: Path, tables: Mapping[str, Any], group: str, seen: tuple[str, 
         elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
             lines += _pep735(path, tables, item["include-group"], (*seen, group))
         else:
-            raise RequirementError(f"{path}: [dependency-groups].{group} holds {item!r}")
+            raise RequirementError.at(path, f"[dependency-groups].{group} holds {item!r}")
     return lines
 
 
@@ -133,7 +135,7 @@ def _sources(tool: Mapping[str, Any], poetry: Mapping[str, Any]) -> dict[str, Ma
 def _git_url(path: Path, name: str, source: Mapping[str, Any]) -> str:
     refs = [source[k] for k in ("tag", "branch", "rev") if k in source]
     if len(refs) > 1:
-        raise RequirementError(f"{path}: the git source of {name} names more than one ref")
+        raise RequirementError.at(path, f"the git source of {name} names more than one ref")
     url = str(source["git"])
     url = url if url.lower().startswith("git+") else "git+" + url
     if refs:
@@ -162,8 +164,9 @@ _BARE_VERSION = re.compile(r"^\d+(\.\d+)*(\.\*)?$")
 def _poetry_line(path: Path, name: str, spec: Any) -> str:
     """One Poetry dependency as a PEP 508 line."""
     if isinstance(spec, list):
-        raise RequirementError(
-            f"{path}: {name} has several Poetry constraints (per platform)",
+        raise RequirementError.at(
+            path,
+            f"{name} has several Poetry constraints (per platform)",
             hint="write them as requirements with markers, or vendor the output of 'poetry export'",
         )
     table = spec if isinstance(spec, dict) else {"version": spec}
@@ -173,8 +176,9 @@ def _poetry_line(path: Path, name: str, spec: Any) -> str:
     if "git" in table:
         return f"{name}{extra} @ {_git_url(path, name, table)}{marker}"
     if "path" in table or "url" in table:
-        raise RequirementError(
-            f"{path}: {name} comes from a {'path' if 'path' in table else 'url'}, which a deploy "
+        raise RequirementError.at(
+            path,
+            f"{name} comes from a {'path' if 'path' in table else 'url'}, which a deploy "
             "target cannot reach",
             hint="vendor the output of 'poetry export' instead",
         )
@@ -187,8 +191,9 @@ def poetry_constraint(path: Path, name: str, text: str) -> str:
     parts = []
     for piece in (p.strip() for p in text.replace(" ", "").split(",")):
         if "||" in piece:
-            raise RequirementError(
-                f"{path}: {name} = {text!r}: '||' has no PEP 440 form",
+            raise RequirementError.at(
+                path,
+                f"{name} = {text!r}: '||' has no PEP 440 form",
                 hint="vendor the output of 'poetry export' instead",
             )
         if piece in ("", "*"):
@@ -196,7 +201,7 @@ def poetry_constraint(path: Path, name: str, text: str) -> str:
         if piece[0] in "^~" and not piece.startswith("~="):
             numbers = [int(n) for n in piece[1:].split(".") if n.isdigit()]
             if not numbers:
-                raise RequirementError(f"{path}: {name} = {text!r} is not a version constraint")
+                raise RequirementError.at(path, f"{name} = {text!r} is not a version constraint")
             parts.append(f">={piece[1:]}")
             parts.append(f"<{_upper(numbers, caret=piece[0] == '^')}")
         elif _BARE_VERSION.match(piece):

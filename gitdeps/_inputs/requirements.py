@@ -702,7 +702,7 @@ def requirement_from_metadata(text: str, requested_by: str) -> GitRequirement | 
     try:
         url, _credential = parse_git_url(req.url)
     except InvalidGitURL as exc:
-        raise RequirementError(f"{requested_by}: Requires-Dist {req.name}: {exc}") from None
+        raise RequirementError.at(requested_by, f"Requires-Dist {req.name}: {exc}") from None
     return GitRequirement(
         name=req.name,
         url=url,

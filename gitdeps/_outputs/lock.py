@@ -83,20 +83,23 @@ def read_lock(path: Path) -> Lock | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LockError(
-            f"{path}: cannot read the lock: {exc}",
+        raise LockError.at(
+            path,
+            f"cannot read the lock: {exc}",
             hint="restore it from version control, or delete "
             "it and run without --locked to write a new one",
         ) from None
     version = data.get("version")
     if version is None:
-        raise LockError(
-            f"{path}: this is not a gitdeps lock (it has no 'version = {LOCK_VERSION}')",
+        raise LockError.at(
+            path,
+            f"this is not a gitdeps lock (it has no 'version = {LOCK_VERSION}')",
             hint="restore it from version control, or delete it and run without --locked",
         )
     if version != LOCK_VERSION:
-        raise LockError(
-            f"{path}: lock format version {version!r} is not one this gitdeps reads "
+        raise LockError.at(
+            path,
+            f"lock format version {version!r} is not one this gitdeps reads "
             f"(it reads {LOCK_VERSION})",
             hint="upgrade gitdeps, or re-create the lock with --upgrade",
         )
@@ -108,21 +111,23 @@ def read_lock(path: Path) -> Lock | None:
 
 def _package(path: Path, index: int, entry: Any) -> LockedPackage:
     if not isinstance(entry, dict):
-        raise LockError(f"{path}: [[package]] #{index} is not a table", hint="re-create the lock")
+        raise LockError.at(path, f"[[package]] #{index} is not a table", hint="re-create the lock")
     values = {}
     for key, attribute in _FIELDS:
         value = entry.get(key)
         if not isinstance(value, str):
-            raise LockError(
-                f"{path}: [[package]] #{index} has no string field {key!r}",
+            raise LockError.at(
+                path,
+                f"[[package]] #{index} has no string field {key!r}",
                 hint="re-create the lock with --upgrade",
             )
         values[attribute] = value
     package = LockedPackage(**values)
     problem = _problem(package)
     if problem:
-        raise LockError(
-            f"{path}: [[package]] #{index} ({package.name!r}): {problem}",
+        raise LockError.at(
+            path,
+            f"[[package]] #{index} ({package.name!r}): {problem}",
             hint="the lock was edited or "
             "damaged: restore it from version control, or re-create it with --upgrade",
         )
