@@ -106,6 +106,9 @@ def test_concurrent_runs_share_one_cache_and_build_once(
     stderr = "".join(err for _out, err in outputs)
     assert stderr.count("slow: built ") == 1
     assert stderr.count("slow: cached ") == 1
+    # the second run said what it waited for (the build takes 1.5 s, the notice comes at 1 s)
+    assert stderr.count("waiting for another gitdeps run to finish with git+") == 1
+    assert "/o/slow.git@v1 at " in stderr and " in the cache" in stderr
     assert _digests(tmp_path / "app0" / "wh") == _digests(tmp_path / "app1" / "wh")
 
 
