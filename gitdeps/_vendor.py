@@ -259,13 +259,12 @@ def _visit(
     when its distribution is in the graph already)."""
     try:
         url = requirement.url
-        label = requirement.name or url.requirement_url()
         node = Node(requirement, resolver.commit(requirement))
         if requirement.key is not None and not graph.add(requirement.key, node):
             return ()
         shown = url.ref[:12] if url.ref and url.ref.lower() == node.commit else url.ref or "HEAD"
-        progress.info("%s: %s -> %s", label, shown, node.commit[:12])
-        built = wheels.get(node, label)
+        progress.info("%s: %s -> %s", node.label, shown, node.commit[:12])
+        built = wheels.get(node)
         key = canonicalize_name(built.info.name)
         if requirement.key is None:
             if not graph.add(key, node):

@@ -73,7 +73,8 @@ class _Runner:
 def _check_installed(requires: list[str], what: str) -> None:
     missing = sorted({" -> ".join(chain) for r in requires for chain in build.check_dependency(r)})
     if missing:
-        raise BuildError.at(what, 
+        raise BuildError.at(
+            what,
             "--no-build-isolation needs these build requirements installed: "
             f"{', '.join(missing)}",
             hint="install them, or drop --no-build-isolation",
@@ -102,7 +103,8 @@ def _one_process_build(
             raise _failed(what, f"the build backend failed ({backend})", runner.text()) from None
         requires, wheel, unavailable = read_answer(answer)
         if unavailable:
-            raise BuildError.at(what, 
+            raise BuildError.at(
+                what,
                 f"the build backend could not be imported ({backend}: {unavailable})",
                 hint="check build-system in pyproject.toml",
             )
@@ -172,7 +174,8 @@ def build_wheel(
         if environments is None:
             missing = sorted({" -> ".join(chain) for chain in builder.check_dependencies("wheel")})
             if missing:
-                raise BuildError.at(what, 
+                raise BuildError.at(
+                    what,
                     "--no-build-isolation needs these build requirements installed: "
                     f"{', '.join(missing)}",
                     hint="install them, or drop --no-build-isolation",

@@ -60,7 +60,8 @@ class Built:
         try:
             Version(info.version)
         except InvalidVersion:
-            raise BuildError.at(what, 
+            raise BuildError.at(
+                what,
                 f"the backend produced a wheel whose version {info.version!r} is not a "
                 "valid version (PEP 440)",
                 hint="check the project's version or its version plugin",
@@ -96,34 +97,27 @@ class Wheels:
         self._builds = Once()
         self._build_slots = threading.Semaphore(jobs)
 
-    def get(self, node: Node, label: str) -> Built:
+    def get(self, node: Node) -> Built:
         """The wheel of ``node``, built at most once per run (per ``node.identity``)."""
-        return self._builds.get(
-            node.identity, lambda: self._get(node.requirement, node.commit, label)
-        )
+        return self._builds.get(node.identity, lambda: self._get(node))
 
     def rebuild(self, node: Node) -> Built:
         """Built again from its commit, never from the cache (whose entry it replaces)."""
-        requirement, commit = node.requirement, node.commit
-        url = requirement.url
-        label = requirement.name or url.requirement_url()
-        what = f"{url.requirement_url()} at {commit[:12]}"
-        built, tags = self._build(requirement, commit, label, what)
+        built, tags = self._build(node)
         if self.cache is not None:
-            key = self._key(requirement, commit)
-            with self.cache.locked(key, what=what):
+            key = self._key(node)
+            with self.cache.locked(key, what=node.what):
                 built = self.cache.put_wheel(key, built, tags=tags)
-        return Built.read(built, what)
+        return Built.read(built, node.what)
 
-    def _get(self, requirement: GitRequirement, commit: str, label: str) -> Built:
-        url = requirement.url
-        what = f"{url.requirement_url()} at {commit[:12]}"
-        if requirement.editable:
+    def _get(self, node: Node) -> Built:
+        label, what = node.label, node.what
+        if node.requirement.editable:
             progress.info("%s: -e is vendored as a normal wheel", label)
         if self.cache is None:
-            return Built.read(self._build(requirement, commit, label, what)[0], what)
-        key = self._key(requirement, commit)
-        tags_now = self.resolver.tags_at(url, commit)
+            return Built.read(self._build(node)[0], what)
+        key = self._key(node)
+        tags_now = self.resolver.tags_at(node.requirement.url, node.commit)
         with self.cache.locked(key, what=what):
             wheel = self.cache.get_wheel(key, tags=tags_now)
             if wheel is not None:
@@ -131,20 +125,20 @@ class Wheels:
             elif (wheel := self._from_remote(key, tags_now)) is not None:
                 progress.info("%s: from the remote cache %s", label, wheel.name)
             else:
-                built, tags = self._build(requirement, commit, label, what)
+                built, tags = self._build(node)
                 wheel = self.cache.put_wheel(key, built, tags=tags)
                 if self.remote is not None:
                     self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
         return Built.read(wheel, what)
 
-    def _key(self, requirement: GitRequirement, commit: str) -> str:
-        url = requirement.url
+    def _key(self, node: Node) -> str:
+        url = node.requirement.url
         return Cache.wheel_key(
             url.repo,
-            commit,
+            node.commit,
             url.subdirectory or "",
             isolated=self.builder.isolated,
-            config_settings=requirement.config_settings,
+            config_settings=node.requirement.config_settings,
         )
 
     def _from_remote(self, key: str, tags: tuple[str, ...] | None) -> Path | None:
@@ -157,26 +151,26 @@ class Wheels:
         wheel, built_with = found
         return self.cache.put_wheel(key, wheel, tags=built_with)
 
-    def _checkout(self, requirement: GitRequirement, commit: str, label: str) -> Checkout:
-        url = requirement.url
+    def _checkout(self, node: Node) -> Checkout:
+        url, commit = node.requirement.url, node.commit
 
         def fetch() -> Checkout:
             started = time.monotonic()
             tree = self.client.fetch_tree(url, commit, self._workdir("src"))
-            progress.info("%s: fetched (%.1f s)", label, time.monotonic() - started)
+            progress.info("%s: fetched (%.1f s)", node.label, time.monotonic() - started)
             return tree
 
         return self._fetches.get((url.repo, commit), fetch)
 
-    def _build(
-        self, requirement: GitRequirement, commit: str, label: str, what: str
-    ) -> tuple[Path, tuple[str, ...]]:
+    def _build(self, node: Node) -> tuple[Path, tuple[str, ...]]:
         """A new wheel, and the tags at its commit that the build saw."""
+        requirement, what = node.requirement, node.what
         url = requirement.url
-        tree = self._checkout(requirement, commit, label)
+        tree = self._checkout(node)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
         if not source.is_dir():
-            raise BuildError.at(what, 
+            raise BuildError.at(
+                what,
                 f"the repository has no directory {url.subdirectory!r} at that commit",
                 hint="check #subdirectory=",
             )
@@ -190,7 +184,9 @@ class Wheels:
         with self._build_slots:
             started = time.monotonic()
             wheel = self.builder.build(request)
-        progress.info("%s: built %s (%.1f s)", label, wheel.name, time.monotonic() - started)
+        progress.info(
+            "%s: built %s (%.1f s)", node.label, wheel.name, time.monotonic() - started
+        )
         return wheel, tree.tags
 
     def _workdir(self, kind: str) -> Path:

@@ -41,6 +41,16 @@ class Node:
         url = self.requirement.url
         return (url.repo, url.subdirectory or "", self.commit, self.requirement.config_settings)
 
+    @property
+    def label(self) -> str:
+        """How progress names it: the requirement's name, else its URL."""
+        return self.requirement.name or self.requirement.url.requirement_url()
+
+    @property
+    def what(self) -> str:
+        """How errors and locks name it: the URL at the commit."""
+        return f"{self.requirement.url.requirement_url()} at {self.commit[:12]}"
+
 
 @dataclasses.dataclass(frozen=True)
 class Package(Generic[B]):
