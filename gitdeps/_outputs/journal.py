@@ -55,8 +55,10 @@ def _lock_file(where: Path) -> Path:
     user = getattr(os, "getuid", lambda: 0)()
     key = hashlib.sha256(str(where.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
     folder = Path(tempfile.gettempdir()) / f"gitdeps-{user}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    _check_private(folder)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:  # made by an earlier run, or by someone else first
+        _check_private(folder)
     return folder / f"outputs-{key[:24]}.lock"
 
 
