@@ -36,6 +36,7 @@ from ._dirs import cache_dir
 from ._errors import BuildError, GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
+from ._locks import lock_timeout
 from ._options import VendorOptions
 from ._outputs.lock import read_lock
 from ._outputs.public_closure import Target
@@ -181,6 +182,7 @@ def _vendor(
     target = _target(options)
     build_timeout()  # invalid limits are refused before any work
     limits()
+    lock_timeout()
     if options.locked and lock_path is None:
         raise LockError("--locked needs --lock FILE")
     settings = load_config(options.config, root=options.config_root)

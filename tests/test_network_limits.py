@@ -116,6 +116,7 @@ def test_timeout_bounds_a_silent_host(silent: int, tmp_path: Path) -> None:
         "GITDEPS_CONNECT_TIMEOUT",
         "GITDEPS_FETCH_DEADLINE",
         "GITDEPS_RETRY_AFTER_MAX",
+        "GITDEPS_LOCK_TIMEOUT",
     ],
 )
 def test_an_invalid_limit_is_refused_before_any_work(tmp_path: Path, variable: str) -> None:
