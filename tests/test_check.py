@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import Forge, run_gitdeps, vendor_in
+from tests.support.app import App, Forge, run_gitdeps, vendor_in
 from tests.support.gitserver import GitServer
 from tests.support.projects import project
 
@@ -24,22 +24,19 @@ def test_locked_with_a_warm_cache_needs_no_git_host(
     tmp_path: Path, canary: str, forge: Forge
 ) -> None:
     requirements = _two_packages(forge)
-    env = {"GITDEPS_TOKEN_127_0_0_1": canary}
-    first = vendor_in(tmp_path / "app", requirements, env=env, lock=True)
+    app = App.make(tmp_path / "app", requirements, {"GITDEPS_TOKEN_127_0_0_1": canary})
+    first = app.vendor()
     assert first.returncode == 0, first.output
-    written = (tmp_path / "app" / "out.txt").read_text()
+    written = app.output.read_text()
 
     def locked() -> None:
-        (tmp_path / "app" / "out.txt").unlink()
-        for wheel in (tmp_path / "app" / "wh").glob("*.whl"):
+        app.output.unlink()
+        for wheel in app.wheelhouse.glob("*.whl"):
             wheel.unlink()
-        again = run_gitdeps(
-            "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-            "--lock", "gitdeps.lock", "--locked", cwd=tmp_path / "app", env=env,
-        )  # fmt: skip
+        again = app.vendor("--locked")
         assert again.returncode == 0, again.output
-        assert (tmp_path / "app" / "out.txt").read_text() == written
-        assert len(list((tmp_path / "app" / "wh").glob("*.whl"))) == 2
+        assert app.output.read_text() == written
+        assert len(app.wheels()) == 2
 
     forge.server.requests.clear()
     locked()

@@ -16,7 +16,7 @@ from azure.storage.blob import ContainerClient, ContainerSasPermissions, generat
 from gitdeps._build.wheel import sha256_file
 from gitdeps._cache.remote import RemoteCache
 from gitdeps._config import RemoteCacheConfig
-from tests.support.app import Forge, run_gitdeps
+from tests.support.app import App, Forge
 from tests.support.azurite import ACCOUNT, KEY, Azurite, azurite_command
 from tests.support.cli import Ran
 from tests.support.projects import project
@@ -58,13 +58,8 @@ def _agent(
     extra: tuple[str, ...] = (),
 ) -> Ran:
     """One build agent: its own local cache, the shared remote one."""
-    app.mkdir(parents=True, exist_ok=True)
-    (app / "requirements.txt").write_text(requirements)
-    return run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wh", "--output-requirements", "out.txt",
-        "--lock", "gitdeps.lock", "--remote-cache", remote, *extra,
-        cwd=app, env={**env, "GITDEPS_CACHE_DIR": str(cache)},
-    )  # fmt: skip
+    agent = App.make(app, requirements, {**env, "GITDEPS_CACHE_DIR": str(cache)})
+    return agent.vendor("--remote-cache", remote, *extra)
 
 
 def _blobs(container: ContainerClient) -> dict[str, bytes]:
