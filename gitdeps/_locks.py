@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ._errors import InUseError
+from ._errors import GitDepsError, InUseError
 from ._settings import env_seconds
 
 __all__ = ["exclusive", "exclusive_within", "lock_timeout", "shared"]
@@ -36,18 +36,41 @@ def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: floa
     """``acquire(timeout)`` within ``bound`` seconds, saying so when it takes over a second."""
     from filelock import Timeout
 
-    try:
-        acquire(min(_ANNOUNCE_AFTER, bound))
-    except Timeout:
-        progress.info("waiting for another gitdeps run to finish with %s", what)
+    with _usable(path):
         try:
-            acquire(max(bound - _ANNOUNCE_AFTER, 0))
+            acquire(min(_ANNOUNCE_AFTER, bound))
         except Timeout:
-            raise InUseError(
-                f"another gitdeps run held {what} for {bound:.0f} s",
-                input=str(path),
-                hint="let it finish and try again, or set GITDEPS_LOCK_TIMEOUT to wait longer",
-            ) from None
+            progress.info("waiting for another gitdeps run to finish with %s", what)
+            try:
+                acquire(max(bound - _ANNOUNCE_AFTER, 0))
+            except Timeout:
+                raise InUseError(
+                    f"another gitdeps run held {what} for {bound:.0f} s",
+                    input=str(path),
+                    hint="let it finish and try again, or set GITDEPS_LOCK_TIMEOUT to wait longer",
+                ) from None
+
+
+@contextlib.contextmanager
+def _usable(path: Path) -> Iterator[None]:
+    """A lock file that cannot be made or opened (a read-only folder, a directory or a
+    symlink in its place) is said as what to do, not as an internal error."""
+    import sqlite3
+
+    from filelock import Timeout
+
+    try:
+        yield
+    except Timeout:  # an OSError too (TimeoutError): the lock is busy, not broken
+        raise
+    except (OSError, sqlite3.Error) as exc:
+        raise GitDepsError(
+            f"cannot take the lock file: {getattr(exc, 'strerror', None) or exc}",
+            input=str(path),
+            hint=f"{path.parent} must be a folder this user can write, holding no directory "
+            "or symlink by that name; point gitdeps elsewhere (GITDEPS_CACHE_DIR, "
+            "--cache-dir, TMPDIR) or run with --no-cache",
+        ) from exc
 
 
 @contextlib.contextmanager
@@ -75,7 +98,8 @@ def shared(path: Path, *, what: str) -> Iterator[None]:
         return
     # not the per-path singleton: each holder has its own connection, so a clean in one
     # thread waits for a run in another rather than failing as an "upgrade"
-    lock = ReadWriteLock(path, is_singleton=False)
+    with _usable(path):
+        lock = ReadWriteLock(path, is_singleton=False)
     try:
         _wait(lambda timeout: lock.acquire_read(timeout=timeout), path, what, lock_timeout())
         try:
@@ -94,10 +118,12 @@ def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
     if ReadWriteLock is None:  # pragma: no cover
         yield True
         return
-    lock = ReadWriteLock(path, is_singleton=False)
+    with _usable(path):
+        lock = ReadWriteLock(path, is_singleton=False)
     try:
         try:
-            lock.acquire_write(timeout=seconds)
+            with _usable(path):
+                lock.acquire_write(timeout=seconds)
         except Timeout:
             yield False
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -167,3 +168,36 @@ def test_a_shared_lock_folder_that_is_not_private_is_refused(
         pytest.fail("used a lock folder another user could have made")
     assert caught.value.input == str(folder)
     assert "not a private folder" in str(caught.value) and "TMPDIR" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["shared", "exclusive", "clean"])
+def test_a_lock_file_that_cannot_be_made_is_said_as_what_to_do(tmp_path: Path, kind: str) -> None:
+    blocked = tmp_path / "in-use.sqlite"
+    blocked.mkdir()  # a directory where the lock file goes
+    held: contextlib.AbstractContextManager[object]
+    if kind == "shared":
+        held = shared(blocked, what="the cache")
+    elif kind == "exclusive":
+        held = exclusive(blocked, what="the cache")
+    else:
+        held = exclusive_within(blocked, 1)
+    with pytest.raises(GitDepsError) as caught, held:
+        pytest.fail("held a lock on a directory")
+    assert caught.value.input == str(blocked)
+    assert "cannot take the lock file" in str(caught.value)
+    assert caught.value.hint is not None and "--no-cache" in caught.value.hint
+
+
+def test_a_cache_whose_lock_cannot_be_taken_fails_in_one_line(tmp_path: Path) -> None:
+    from tests.support.app import vendor_in
+
+    cache = tmp_path / "cache"
+    (cache / "in-use.sqlite").mkdir(parents=True)
+    ran = vendor_in(
+        tmp_path / "app",
+        "pkg @ git+http://127.0.0.1:9/o/pkg.git",
+        env={"GITDEPS_CACHE_DIR": str(cache)},
+    )
+    assert ran.returncode == 1, ran.output
+    (line,) = ran.stderr.strip().splitlines()
+    assert line.startswith(f"error: {cache / 'in-use.sqlite'}: cannot take the lock file")
