@@ -16,9 +16,13 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._errors import GitDepsError, InUseError
 from ._settings import env_seconds
+
+if TYPE_CHECKING:
+    from filelock import ReadWriteLock
 
 __all__ = ["exclusive", "exclusive_within", "lock_timeout", "shared"]
 
@@ -89,38 +93,46 @@ def exclusive(path: Path, *, what: str, seconds: float | None = None) -> Iterato
 
 
 @contextlib.contextmanager
-def shared(path: Path, *, what: str) -> Iterator[None]:
-    """Share ``path`` with other runs; wait (bounded) while one holds it alone."""
+def _read_write(path: Path) -> Iterator[ReadWriteLock | None]:
+    """filelock's SQLite read-write lock on ``path``, closed afterwards; None where Python
+    has no sqlite3. Not the per-path singleton: each holder has its own connection, so a
+    clean in one thread waits for a run in another rather than failing as an "upgrade"."""
     from filelock import ReadWriteLock
 
     if ReadWriteLock is None:  # pragma: no cover - a Python built without sqlite3
-        yield
+        yield None
         return
-    # not the per-path singleton: each holder has its own connection, so a clean in one
-    # thread waits for a run in another rather than failing as an "upgrade"
     with _usable(path):
         lock = ReadWriteLock(path, is_singleton=False)
     try:
-        _wait(lambda timeout: lock.acquire_read(timeout=timeout), path, what, lock_timeout())
-        try:
-            yield
-        finally:
-            lock.release()
+        yield lock
     finally:
         lock.close()
 
 
 @contextlib.contextmanager
+def shared(path: Path, *, what: str) -> Iterator[None]:
+    """Share ``path`` with other runs; wait (bounded) while one holds it alone."""
+    with _read_write(path) as lock:
+        if lock is None:  # pragma: no cover
+            yield
+            return
+        _wait(lambda timeout: lock.acquire_read(timeout=timeout), path, what, lock_timeout())
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+@contextlib.contextmanager
 def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
     """Try for ``seconds`` to hold ``path`` alone (no run sharing it); yield whether it was had."""
-    from filelock import ReadWriteLock, Timeout
+    from filelock import Timeout
 
-    if ReadWriteLock is None:  # pragma: no cover
-        yield True
-        return
-    with _usable(path):
-        lock = ReadWriteLock(path, is_singleton=False)
-    try:
+    with _read_write(path) as lock:
+        if lock is None:  # pragma: no cover
+            yield True
+            return
         try:
             with _usable(path):
                 lock.acquire_write(timeout=seconds)
@@ -131,5 +143,3 @@ def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
             yield True
         finally:
             lock.release()
-    finally:
-        lock.close()
