@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import run_gitdeps
+from tests.support.app import App, Forge, run_gitdeps
 from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.index import free_port
 from tests.support.projects import project
@@ -234,3 +234,24 @@ def test_a_backend_that_cannot_be_imported_is_named(baseline: Baseline, tmp_path
     assert ran.returncode == 6, ran.output
     assert "could not be imported (no_such_backend: ModuleNotFoundError" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_no_build_isolation_names_the_missing_build_requirements(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    files = project("needs", "1.0")
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        "requires = [", 'requires = ["gitdeps-absent-backend>=1", ', 1
+    )
+    forge.push("o/needs.git", files, tag="v1")
+    app = App.make(
+        tmp_path / "app", f"needs @ {forge.url('o/needs.git', 'v1')}",
+        {"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    ran = app.vendor("--no-build-isolation")
+    assert ran.returncode == 6, ran.output
+    (line,) = ran.stderr.strip().splitlines()[-1:]
+    assert "--no-build-isolation needs these build requirements installed: " in line
+    assert "gitdeps-absent-backend>=1" in line
+    assert line.endswith("; install them, or drop --no-build-isolation")
+    assert not app.wheelhouse.exists()

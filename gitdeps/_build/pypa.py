@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .imports import genuine
@@ -70,8 +70,10 @@ class _Runner:
             raise
 
 
-def _check_installed(requires: list[str], what: str) -> None:
-    missing = sorted({" -> ".join(chain) for r in requires for chain in build.check_dependency(r)})
+def _check_installed(unmet: Iterable[Sequence[str]], what: str) -> None:
+    """Refuse a --no-build-isolation build whose requirements (``unmet``: chains, as
+    build reports them) are not all installed here."""
+    missing = sorted({" -> ".join(chain) for chain in unmet})
     if missing:
         raise BuildError.at(
             what,
@@ -160,7 +162,7 @@ def build_wheel(
         probe = build.ProjectBuilder(source, python_executable=sys.executable)  # validates
         requires = sorted(probe.build_system_requires)
         if environments is None:
-            _check_installed(requires, what)
+            _check_installed((c for r in requires for c in build.check_dependency(r)), what)
             python = sys.executable
         else:
             python = str(environments.python_for(requires))
@@ -172,14 +174,7 @@ def build_wheel(
         builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
         dynamic = sorted(builder.get_requires_for_build("wheel", config_settings) - set(requires))
         if environments is None:
-            missing = sorted({" -> ".join(chain) for chain in builder.check_dependencies("wheel")})
-            if missing:
-                raise BuildError.at(
-                    what,
-                    "--no-build-isolation needs these build requirements installed: "
-                    f"{', '.join(missing)}",
-                    hint="install them, or drop --no-build-isolation",
-                )
+            _check_installed(builder.check_dependencies("wheel"), what)
         elif dynamic:
             # The backend asked for more; an environment with both, shared likewise.
             python = str(environments.python_for([*requires, *dynamic]))
