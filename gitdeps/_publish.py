@@ -11,18 +11,19 @@ import base64
 import hashlib
 import logging
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from email.parser import HeaderParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
 from ._config import load_config
+from ._credentials.base import Credential
 from ._credentials.store import Credentials
 from ._errors import AuthError, GitDepsError
 from ._inputs.giturl import GitURL
+from ._network import fault_of, pool_for
 from ._secret import redact
 
 __all__ = ["publish"]
@@ -65,6 +66,33 @@ def _form(wheel: Path) -> tuple[bytes, str]:
     return body, content_type
 
 
+def _authorization(credential: Credential) -> str:
+    if credential.scheme == "bearer":
+        # Feeds take Entra tokens as the password of Basic auth.
+        pair = f"{credential.username or 'gitdeps'}:{credential.token.reveal()}"
+        return "Basic " + base64.b64encode(pair.encode()).decode()
+    return credential.authorization()
+
+
+def _post(
+    url: str, body: bytes, headers: dict[str, str], host: str, wheel: str
+) -> tuple[int, str, str]:
+    """POST ``body``; the answer's status, reason and Location (redirects not followed)."""
+    try:
+        response = pool_for(url).request(
+            "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+        )
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        fault = fault_of(exc)
+        why = fault[1] if fault else redact(str(exc).splitlines()[0] if str(exc) else repr(exc))
+        raise GitDepsError(f"cannot reach {host} to upload {wheel}: {why}") from None
+    try:
+        response.drain_conn()
+    finally:
+        response.release_conn()
+    return response.status, response.reason or "", response.headers.get("Location", "")
+
+
 def publish(
     wheels: Sequence[str | os.PathLike[str]],
     repository_url: str,
@@ -72,9 +100,11 @@ def publish(
     config: str | os.PathLike[str] | None = None,
     skip_existing: bool = False,
 ) -> list[Path]:
-    """Upload ``wheels`` to ``repository_url``; return the ones uploaded."""
-    from urllib.parse import urlsplit
+    """Upload ``wheels`` to ``repository_url``; return the ones uploaded.
 
+    Each upload is one POST through gitdeps' own HTTP stack (its proxy, trust store
+    and limits), the token attached for the feed's origin only. A redirect is never
+    followed: the upload URL must answer itself, and only a 2xx is an upload."""
     parts = urlsplit(repository_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise GitDepsError(f"--repository-url {redact(repository_url)}: give an http(s) URL")
@@ -94,38 +124,32 @@ def publish(
         if not wheel.is_file() or wheel.suffix != ".whl":
             raise GitDepsError.at(wheel, "not a wheel file", hint="pass the wheels of a wheelhouse")
         body, content_type = _form(wheel)
-        request = urllib.request.Request(repository_url, data=body, method="POST")  # noqa: S310
-        request.add_header("Content-Type", content_type)
+        headers = {"Content-Type": content_type}
         if credential is not None:
-            if credential.scheme == "bearer":
-                # Feeds take Entra tokens as the password of Basic auth.
-                pair = f"{credential.username or 'gitdeps'}:{credential.token.reveal()}"
-                request.add_header(
-                    "Authorization", "Basic " + base64.b64encode(pair.encode()).decode()
-                )
-            else:
-                request.add_header("Authorization", credential.authorization())
-        try:
-            with urllib.request.urlopen(request, timeout=120):  # noqa: S310 - http(s) checked above
-                pass
-        except urllib.error.HTTPError as exc:
-            if exc.code == 409 and skip_existing:
-                progress.info("%s: already there", wheel.name)
-                continue
-            if exc.code in (401, 403):
-                found = f"the token from {credential.source}" if credential else "no credential"
-                raise AuthError(
-                    f"{host} refused the upload of {wheel.name} ({exc.code}) with {found}: "
-                    + credentials.hint(url)
-                ) from None
+            headers["Authorization"] = _authorization(credential)
+        status, reason, location = _post(repository_url, body, headers, host, wheel.name)
+        if 300 <= status < 400:
+            where = urlsplit(urljoin(repository_url, location)).netloc if location else "nowhere"
             raise GitDepsError(
-                f"{host} refused the upload of {wheel.name}: HTTP {exc.code} {exc.reason}"
-                + ("; it is there already (use --skip-existing)" if exc.code == 409 else "")
-            ) from None
-        except OSError as exc:
+                f"{host} answered the upload of {wheel.name} with a redirect "
+                f"(HTTP {status}) to {redact(where)}; nothing was uploaded",
+                hint="give --repository-url as the feed's upload URL itself "
+                "(gitdeps never follows a redirect with the feed's token)",
+            )
+        if status == 409 and skip_existing:
+            progress.info("%s: already there", wheel.name)
+            continue
+        if status in (401, 403):
+            found = f"the token from {credential.source}" if credential else "no credential"
+            raise AuthError(
+                f"{host} refused the upload of {wheel.name} ({status}) with {found}: "
+                + credentials.hint(url)
+            )
+        if not 200 <= status < 300:
             raise GitDepsError(
-                f"cannot reach {host} to upload {wheel.name}: {redact(str(exc))}"
-            ) from None
+                f"{host} refused the upload of {wheel.name}: HTTP {status} {reason}".rstrip()
+                + ("; it is there already (use --skip-existing)" if status == 409 else "")
+            )
         progress.info("%s: uploaded", wheel.name)
         uploaded.append(wheel)
     return uploaded

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.app import Forge, fresh_venv, pip_install, run_gitdeps, run_python
+from tests.support.gitserver import GitServer
 from tests.support.index import serve_index
+from tests.support.wheels import make_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +65,30 @@ def test_publish_to_a_feed_then_install_from_it(forge: Forge, tmp_path: Path, ca
         python, "import acme_utils, acme_core, publicdep; print(acme_utils.VALUE)", cwd=tmp_path
     )
     assert out.strip() == "acme-utils 1.2.0"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirected_upload_is_no_upload_and_the_token_stays_home(
+    tmp_path: Path, canary: str, status: int
+) -> None:
+    """The feed answers with a redirect to another origin (a real second server): the
+    token is not sent there, and the run fails instead of reporting an upload."""
+    wheel = make_wheel(tmp_path, "acme-core", "1.0", {"acme_core/__init__.py": ""})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with (
+        GitServer(empty, token=None, allow_anonymous=True, host="localhost") as elsewhere,
+        GitServer(empty, token=canary) as feed,
+    ):
+        elsewhere.hook = lambda method, path: (201, {}, b"stored\n")
+        feed.hook = lambda method, path: (status, {"Location": f"{elsewhere.url}/upload/"}, b"")
+        ran = run_gitdeps(
+            "publish", "--repository-url", f"{feed.url}/upload/", wheel,
+            cwd=tmp_path, env={"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_USERNAME_127_0_0_1": "u"},
+        )  # fmt: skip
+        assert [r.authorization is not None for r in feed.requests] == [True]
+        assert elsewhere.requests == []
+    assert ran.returncode != 0 and "Traceback" not in ran.output
+    assert f"with a redirect (HTTP {status}) to localhost:" in ran.stderr
+    assert "nothing was uploaded" in ran.stderr and "uploaded 1" not in ran.stdout
+    assert canary not in ran.output
