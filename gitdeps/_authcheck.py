@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._config import load_config
+from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._errors import GitDepsError
 from ._fetch.git import list_refs
@@ -34,9 +35,9 @@ def check_auth(
 ) -> list[HostReport]:
     """One ``ls-remote`` per host with the credential gitdeps would use; no secret returned."""
     parsed = parse_requirement_files([Path(r) for r in requirements])
-    credentials = Credentials(
-        parsed.credentials, config=load_config(Path(config) if config else None)
-    )
+    settings = load_config(Path(config) if config else None)
+    scope = Scope.of((r.url for r in parsed.git), settings)
+    credentials = Credentials(parsed.credentials, config=settings, scope=scope)
     first: dict[str, GitURL] = {}
     for requirement in parsed.git:
         if requirement.url.scheme != "file":

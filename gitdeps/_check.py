@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ._config import load_config
+from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._errors import GitDepsError, LockError
 from ._inputs.giturl import GitURL, parse_git_url
@@ -104,7 +105,11 @@ def check(
     if previous is None:
         raise LockError.at(lock_path, "no such lock", hint="run gitdeps vendor to write one")
     parsed = parse_requirement_files(requirements, extras=extras, groups=groups)
-    credentials = Credentials(parsed.credentials, config=load_config(_path(config)))
+    settings = load_config(_path(config))
+    scope = Scope.of(
+        (r.url for r in parsed.git), settings, locked=(p.url for p in previous.packages)
+    )
+    credentials = Credentials(parsed.credentials, config=settings, scope=scope)
     unlocked = [
         RefState(
             name=r.name or r.url.requirement_url(),

@@ -13,6 +13,10 @@ Only credential providers are configured here, per host::
     provider = "env"
     variable = "GITHUB_PAT"            # env: this variable, not GITDEPS_TOKEN_GITHUB_COM
 
+    [hosts."git.corp.example"]         # no provider: the usual sources; the table names
+    origins = ["http://git.corp.example:8080"]  # where its credentials may go (default:
+                                       #   https://<host>), for hosts met only in dependencies
+
 And the shared wheel cache on Azure Blob Storage::
 
     [cache]
@@ -28,10 +32,12 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._credentials import registry as _registry
 from ._credentials.base import AZURE_CREDENTIALS, HostConfig
 from ._errors import GitDepsError
+from ._secret import redact
 from ._toml import tomllib
 
 __all__ = [
@@ -93,12 +99,42 @@ def load_config(path: Path | None = None, *, root: Path | None = None) -> Config
     return Config()
 
 
-def _variable(value: object, label: str, provider: str) -> str | None:
+def _variable(value: object, label: str, provider: str | None) -> str | None:
     if value is None:
         return None
     if provider != "env" or not isinstance(value, str) or not value.strip():
         raise ConfigError.at(label, 'variable names an environment variable, for provider = "env"')
     return value.strip()
+
+
+def _origins(value: object, label: str, host: str) -> tuple[str, ...]:
+    """``origins = ["http://host:8080", ...]``: where this host's credentials may go."""
+    if value is None:
+        return (f"https://{host}",)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError.at(label, 'origins must be a list of URLs, like ["https://host:8443"]')
+    origins = []
+    for text in value:
+        parts = urlsplit(text.strip())
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            parts.scheme not in ("http", "https")
+            or (parts.hostname or "") != host
+            or port == -1
+            or parts.username
+            or parts.password
+            or parts.path.strip("/")
+        ):
+            raise ConfigError.at(
+                label,
+                f"origins: {redact(text)!r} is not an origin of {host}",
+                hint=f'give scheme, host and port only, like "https://{host}:8443"',
+            )
+        origins.append(text.strip())
+    return tuple(origins)
 
 
 def _read(path: Path, *, required: bool) -> dict[str, Any]:
@@ -127,11 +163,12 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             raise ConfigError(f"{label} must be a table")
         unknown = set(entry) - {
             "provider", "credential", "client-id", "tenant", "username", "scheme", "variable",
+            "origins",
         }  # fmt: skip
         if unknown:
             raise ConfigError.at(label, f"unknown key {sorted(unknown)[0]!r}")
         provider = entry.get("provider")
-        if provider not in PROVIDERS:
+        if provider is not None and provider not in PROVIDERS:
             raise ConfigError.at(
                 label, f"provider {provider!r} is not one of {', '.join(PROVIDERS)}"
             )
@@ -153,6 +190,7 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             username=entry.get("username"),
             scheme=scheme,
             variable=_variable(entry.get("variable"), label, provider),
+            origins=_origins(entry.get("origins"), label, host.lower()),
         )
     return Config(hosts=parsed, source=where, cache=_cache(where, data.get("cache")))
 

@@ -20,6 +20,7 @@ import urllib3
 
 from ._config import load_config
 from ._credentials.base import Credential
+from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._errors import AuthError, GitDepsError
 from ._inputs.giturl import GitURL
@@ -116,7 +117,8 @@ def publish(
         )
     host = parts.hostname.lower()
     url = GitURL(scheme=parts.scheme, host=host, port=parts.port, path=parts.path or "/")
-    credentials = Credentials(config=load_config(Path(config) if config else None))
+    settings = load_config(Path(config) if config else None)
+    credentials = Credentials(config=settings, scope=Scope.of([url], settings))
     credential = credentials.for_url(url)
     uploaded = []
     for item in wheels:

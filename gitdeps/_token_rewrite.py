@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ._config import load_config
+from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._fs import atomic_write
 from ._inputs.giturl import GitURL
@@ -70,9 +71,9 @@ def rewrite(
 ) -> int:
     """Write ``output``; return how many git requirements got a token."""
     parsed = parse_requirement_files([Path(r) for r in requirements])
-    credentials = Credentials(
-        parsed.credentials, config=load_config(Path(config) if config else None)
-    )
+    settings = load_config(Path(config) if config else None)
+    scope = Scope.of((r.url for r in parsed.git), settings)
+    credentials = Credentials(parsed.credentials, config=settings, scope=scope)
     out = Path(output)
     base = out.parent.resolve()
     lines = [_WARNING.rstrip("\n")]

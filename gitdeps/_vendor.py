@@ -31,6 +31,7 @@ from ._build.wheels import Built, Wheels
 from ._cache.local import Cache
 from ._cache.remote import RemoteCache, RemoteStats, remote_settings
 from ._config import load_config
+from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._dirs import cache_dir
 from ._errors import BuildError, GitDepsError, LockError
@@ -214,7 +215,12 @@ def _vendor(
         shared = RemoteCache(remote) if remote is not None and cache is not None else None
         if shared is not None:
             held.callback(shared.close)
-        client = DulwichClient(Credentials(parsed.credentials, config=settings))
+        scope = Scope.of(
+            (r.url for r in parsed.git),
+            settings,
+            locked=(p.url for p in previous.packages) if previous is not None else (),
+        )
+        client = DulwichClient(Credentials(parsed.credentials, config=settings, scope=scope))
         resolver = Resolver(policy, client, scratch)
         wheels = Wheels(
             client=client,

@@ -118,7 +118,7 @@ def test_a_run_that_needs_no_credential_helper_imports_none() -> None:
         "import sys, gitdeps._credentials.store, gitdeps._config, gitdeps._vendor\n"
         "print(sorted(m for m in sys.modules if m.startswith(('msal', 'azure', "
         "'gitdeps._credentials.')) and not m.endswith(('.base', '.hosts', '.registry', "
-        "'.store'))))"
+        "'.store', '.scope'))))"
     )
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -10,16 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps import AuthError, FetchError
-from gitdeps._config import Config, HostConfig
+from gitdeps import AuthError, FetchError, GitDepsError
+from gitdeps._config import Config, HostConfig, load_config
+from gitdeps._credentials.scope import Scope
 from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
 from gitdeps._inputs.giturl import parse_git_url
-from tests.support.app import Forge
+from tests.support.app import App, Forge
 from tests.support.credhelper import install_helper, read_log
-from tests.support.gitserver import GitServer
+from tests.support.gitserver import GitServer, commit_files, make_repo
 from tests.support.identity import IdentityEndpoint
 from tests.support.keyrings import MemoryKeyring
+from tests.support.projects import project
 
 
 def _url(text: str):  # type: ignore[no-untyped-def]
@@ -250,3 +252,86 @@ def test_environment_and_url_credentials_serve_ten_repositories(
     assert _list_all(urls, credentials) == 10
     assert set(forge.server.tokens_seen()) == {canary}
     assert all(r.authorization for r in forge.server.requests)  # no 401 round trips
+
+
+def _scoped(environ: dict[str, str], *named: str) -> Credentials:
+    return Credentials(environ=environ, scope=Scope.of([_url(u) for u in named]))
+
+
+@pytest.mark.parametrize("first", ["a.b.test", "a-b.test"])
+def test_two_named_hosts_that_share_a_variable_are_both_refused_it(first: str) -> None:
+    """Whichever asks first, and even when only one ever asks (the other cached)."""
+    credentials = _scoped(
+        {"GITDEPS_TOKEN_A_B_TEST": "secret"},
+        "git+https://a.b.test/o/r.git",
+        "git+https://a-b.test/o/r.git",
+    )
+    with pytest.raises(AuthError, match=r"both a-b\.test and a\.b\.test"):
+        credentials.for_url(_url(f"git+https://{first}/o/r.git"))
+
+
+def test_an_origin_no_input_names_gets_no_credential_from_any_source() -> None:
+    credentials = _scoped(
+        {"GITDEPS_TOKEN_A_B_TEST": "mine", "GITDEPS_TOKEN_A_B_TEST_8443": "mine-too"},
+        "git+https://a.b.test/o/r.git",
+    )
+    assert credentials.for_url(_url("git+https://a.b.test/o/other.git")) is not None
+    for elsewhere in (
+        "git+https://a-b.test/o/r.git",  # a look-alike met in a dependency
+        "git+http://a.b.test/o/r.git",  # the user's host in clear
+        "git+https://a.b.test:8443/o/r.git",  # the user's host on another port
+    ):
+        url = _url(elsewhere)
+        assert credentials.for_url(url) is None, elsewhere
+        assert credentials.after_unauthorized(url) is None, elsewhere
+        assert "reached through a dependency" in credentials.hint(url)
+
+
+def test_gitdeps_toml_names_the_https_origin_of_a_host() -> None:
+    config = Config(hosts={"c.test": HostConfig(provider="env", variable="C_TOKEN")})
+    credentials = Credentials(
+        environ={"C_TOKEN": "for-c"}, config=config, scope=Scope.of([], config)
+    )
+    assert credentials.for_url(_url("git+https://c.test/o/r.git")) is not None
+    assert credentials.for_url(_url("git+http://c.test/o/r.git")) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["another host", "another port"])
+def test_a_dependency_cannot_widen_where_a_token_goes(
+    forge: Forge, tmp_path: Path, canary: str, where: str
+) -> None:
+    """The user's package (on their host) depends on a repository elsewhere, a real
+    second server asking for credentials: it gets none of the user's tokens."""
+    other_root = tmp_path / "other"
+    make_repo(other_root, "o/dep.git")
+    commit_files(other_root / "o/dep.git", project("dep", "1.0"), work=tmp_path / "w2")
+    host = "localhost" if where == "another host" else "127.0.0.1"
+    with GitServer(other_root, token="other-" + canary, host=host) as other:
+        forge.push(
+            "o/top.git", project("top", "1.0", dependencies=[f"dep @ git+{other.url}/o/dep.git"])
+        )
+        app = App.make(
+            tmp_path / "app",
+            f"top @ {forge.url('o/top.git')}",
+            {"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TOKEN_LOCALHOST": canary},
+        )
+        ran = app.vendor("--no-build-isolation", lock=False)
+        assert other.requests, "the dependency was never asked for"
+        assert all(r.authorization is None for r in other.requests)
+    assert ran.returncode == 4, ran.output
+    assert "reached through a dependency" in ran.stderr and canary not in ran.output
+
+
+def test_gitdeps_toml_origins_name_other_origins_of_a_host(tmp_path: Path) -> None:
+    toml = tmp_path / "gitdeps.toml"
+    toml.write_text('[hosts."git.corp.test"]\norigins = ["http://git.corp.test:8080"]\n')
+    config = load_config(toml)
+    credentials = Credentials(
+        environ={"GITDEPS_TOKEN_GIT_CORP_TEST": "t"}, config=config, scope=Scope.of([], config)
+    )
+    assert credentials.for_url(_url("git+http://git.corp.test:8080/o/r.git")) is not None
+    assert credentials.for_url(_url("git+https://git.corp.test/o/r.git")) is None
+    toml.write_text('[hosts."git.corp.test"]\norigins = ["https://other.test"]\n')
+    with pytest.raises(GitDepsError, match=r"is not an origin of git\.corp\.test"):
+        load_config(toml)

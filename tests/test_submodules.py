@@ -73,7 +73,13 @@ def test_nested_submodules_each_get_only_their_own_hosts_token(
 
         app = tmp_path / "app"
         tokens = {"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_TOKEN_LOCALHOST": other_token}
-        ran = vendor_in(app, f"with-subs @ {forge.url('o/app.git')}", env=tokens)
+        requirement = f"with-subs @ {forge.url('o/app.git')}"
+        # The submodule's host is named by no input: it gets no token, and the run says so.
+        refused = vendor_in(app, requirement, env=tokens)
+        assert refused.returncode != 0 and "reached through a dependency" in refused.stderr
+        assert other.tokens_seen() == []
+        (app / "gitdeps.toml").write_text(f'[hosts."localhost"]\norigins = ["{other.url}"]\n')
+        ran = vendor_in(app, requirement, env=tokens)
         assert ran.returncode == 0, ran.output
         assert set(other.tokens_seen()) == {other_token}
     assert set(forge.server.tokens_seen()) == {canary}

@@ -29,13 +29,15 @@ AZURE_CREDENTIALS = ("default", "managed-identity", "workload-identity", "azure-
 class HostConfig:
     """A host's table in gitdeps.toml: which provider answers for it, and how."""
 
-    provider: str
+    provider: str | None = None  # None: the usual sources (environment, CI, helpers)
     credential: str = "default"  # which azure-identity credential
     client_id: str | None = None
     tenant: str | None = None  # msal: the Entra tenant (default: organizations)
     username: str | None = None
     scheme: str | None = None  # "basic" or "bearer"; the provider's default otherwise
     variable: str | None = None  # provider "env": the variable holding this host's token
+    # the origins this table names, that credentials may go to: https://<host> unless given
+    origins: tuple[str, ...] = ()
 
 
 # The source of credentials that git's helpers gave: told approve/reject afterwards.

@@ -13,6 +13,9 @@ that origin only:
    Actions, GitLab CI);
 3. a credential embedded in a requirement URL (accepted with a warning, used for
    every URL of that origin in the run, never written back).
+
+With a :class:`~gitdeps._credentials.scope.Scope` (every command gives one), an
+origin the user did not name gets no credential from any source.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .._secret import Secret
 from .base import GIT_CREDENTIAL_SOURCE, Credential, HostConfig, expired
 from .hosts import HOST_KINDS, host_kind
 from .registry import HELPERS, HELPERS_FOR_KIND, provider
+from .scope import Scope
 
 __all__ = ["Credentials", "token_variable"]
 
@@ -55,7 +59,12 @@ class Credentials:
         embedded: Iterable[EmbeddedCredential] = (),
         environ: Mapping[str, str] | None = None,
         config: Config | None = None,
+        *,
+        scope: Scope | None = None,
     ) -> None:
+        """``scope``: the origins credentials may go to (None: any origin, and two hosts
+        that share a variable are refused it only once both have asked)."""
+        self._scope = scope
         self._environ = os.environ if environ is None else environ
         self._config = config or Config()
         self._embedded: dict[Origin, EmbeddedCredential] = {}
@@ -85,6 +94,8 @@ class Credentials:
         if url.scheme not in ("http", "https"):
             return None
         origin = url.origin
+        if not self._in_scope(url):
+            return None
         with self._lock:
             cached = self._cache.get(origin)
             if origin not in self._cache or (cached is not None and expired(cached)):
@@ -104,11 +115,14 @@ class Credentials:
         never sets off a helper; and only once per origin in a run.
         """
         origin = url.origin
+        if not self._in_scope(url):
+            return None
         with self._lock:
             cached = self._cache.get(origin)
             if cached is not None:  # found meanwhile, for a request that started earlier
                 return cached
-            if self._config.for_host(url.host) is not None:
+            configured = self._config.for_host(url.host)
+            if configured is not None and configured.provider is not None:
                 return None
         # Requests that meet a 401 while the helpers are asked wait for that one answer.
         return self._helper_answers.get(origin, lambda: self._ask_helpers(url))
@@ -150,12 +164,33 @@ class Credentials:
                 return found
         return None
 
+    def _in_scope(self, url: GitURL) -> bool:
+        if self._scope is None or self._scope.allows(url):
+            return True
+        with self._lock:
+            if (url.origin, "out of scope") not in self._reported:
+                self._reported.add((url.origin, "out of scope"))
+                logger.debug(
+                    "no credential for %s://%s: no input of this run names that origin",
+                    url.scheme,
+                    url.hostport,
+                )
+        return False
+
     def hint(self, url: GitURL) -> str:
         """What to do when ``url``'s host wants a credential we do not have."""
+        if self._scope is not None and not self._scope.allows(url):
+            return (
+                f"gitdeps sends a token only to the origins your requirements, lock or "
+                f"gitdeps.toml name, and none names {url.scheme}://{url.hostport} (it was "
+                f"reached through a dependency): if you trust it, add a requirement for it "
+                f'or [hosts."{url.host}"] origins = ["{url.scheme}://{url.hostport}"] '
+                "to gitdeps.toml"
+            )
         kind = host_kind(url.host)
         names = [token_variable(url.host)] + [name for name, _ in HOST_KINDS[kind].ci_variables]
         configured = self._config.for_host(url.host)
-        if configured is not None and configured.provider != "env":
+        if configured is not None and configured.provider not in (None, "env"):
             return f"the {configured.provider} provider configured for {url.host} found nothing"
         return (
             "set " + " or ".join(names) + f", or configure a provider for {url.host} in "
@@ -164,14 +199,14 @@ class Credentials:
 
     def _find(self, url: GitURL) -> Credential | None:
         configured = self._config.for_host(url.host)
-        if configured is not None:
-            if configured.provider == "env":
-                found = self._from_environment(url, configured.variable)
-            else:
-                found = provider(configured.provider)(url, configured)
-            return _apply(found, configured)
-        # What costs nothing and sets nothing off; helpers wait for a 401.
-        return self._from_environment(url, None) or self._from_url(url)
+        if configured is None or configured.provider is None:
+            # What costs nothing and sets nothing off; helpers wait for a 401.
+            found = self._from_environment(url, None) or self._from_url(url)
+        elif configured.provider == "env":
+            found = self._from_environment(url, configured.variable)
+        else:
+            found = provider(configured.provider)(url, configured)
+        return found if configured is None else _apply(found, configured)
 
     def _from_environment(self, url: GitURL, variable: str | None) -> Credential | None:
         """``variable`` (from gitdeps.toml), else ``GITDEPS_TOKEN_<HOST>_<PORT>``, else
@@ -198,12 +233,20 @@ class Credentials:
         return None
 
     def _claim(self, variable: str, host: str) -> None:
-        """A variable answers for one host: ``a-b.test`` and ``a.b.test`` share a name."""
-        owner = self._variables.setdefault(variable, host)
-        if owner != host and variable.startswith("GITDEPS_TOKEN_"):
+        """A variable answers for one host: ``a-b.test`` and ``a.b.test`` share a name.
+        With a scope, both named hosts are refused it, whichever asks; without, the
+        second host to ask is."""
+        if not variable.startswith("GITDEPS_TOKEN_"):
+            return
+        if self._scope is not None:
+            others = self._scope.sharing(host)
+        else:
+            owner = self._variables.setdefault(variable, host)
+            others = (owner,) if owner != host else ()
+        if others:
+            names = " and ".join(sorted({host, *others}))
             raise AuthError(
-                f"{variable} would be sent to both {owner} and {host}, whose names map to the "
-                f"same variable",
+                f"{variable} would be sent to both {names}, whose names map to the same variable",
                 hint="gitdeps will not guess which it is for: name a variable per "
                 f'host in gitdeps.toml ([hosts."{host}"] provider = "env", '
                 f'variable = "TOKEN_FOR_{host_env_key(host)}_HOST")',
