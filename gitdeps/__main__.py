@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -205,8 +206,8 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     v.add_argument(
         "--timeout", metavar="SECONDS",
-        help="how long a git host may stay silent before gitdeps gives up on it (default 60; "
-        "also $GITDEPS_HTTP_TIMEOUT)",
+        help="how long a git host may take to answer a request, or stay silent in a body, "
+        "before gitdeps tries again (default 30, three tries; also $GITDEPS_HTTP_TIMEOUT)",
     )  # fmt: skip
     v.add_argument(
         "--no-build-isolation", dest="build_isolation", action="store_false",
@@ -546,8 +547,44 @@ def _summary(result: VendorResult, *, quiet: bool) -> None:
     out.write(f"install with: pip install -r {result.output_requirements}\n")
 
 
+_interrupted = threading.Event()
+
+
 def _terminate(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: the first stops the run cleanly (what is under way is cut short
+    and nothing half-made is kept); a second ends the process at once."""
+    if _interrupted.is_set():
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("gitdeps: interrupted again; stopping now\n")
+            sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    _interrupted.set()
     raise KeyboardInterrupt
+
+
+def _leave(code: int) -> int:
+    """After an interrupt: the workers get a moment to end (their waits are cut); one
+    still busy after that does not hold the process (the interpreter would join it)."""
+    from . import _stop
+
+    _stop.stop()
+    give_up = time.monotonic() + _EXIT_GRACE
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, give_up - time.monotonic()))
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.current_thread()
+    ):
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+_EXIT_GRACE = 5.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -557,7 +594,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("vendor: the following arguments are required: -r/--requirement or --project")
     verbosity = -1 if args.quiet else args.verbose
     if threading.current_thread() is threading.main_thread():
+        _interrupted.clear()
         signal.signal(signal.SIGTERM, _terminate)  # cleaned up like Ctrl-C, not cut off
+        signal.signal(signal.SIGINT, _terminate)
     _configure_logging(verbosity)
     log = logging.getLogger("gitdeps")
     commands = {
@@ -581,10 +620,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except OutputsSwitched:
         log.error("interrupted while the outputs were being replaced; the new set was completed")
-        return EXIT_INTERRUPTED
+        return _leave(EXIT_INTERRUPTED)
     except KeyboardInterrupt:
         log.error("interrupted; nothing was written")
-        return EXIT_INTERRUPTED
+        return _leave(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug: say so, briefly, unless asked for more
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())

@@ -18,6 +18,7 @@ __all__ = [
     "FetchError",
     "GitDepsError",
     "InUseError",
+    "Interrupted",
     "LockError",
     "RequirementError",
     "UnsafeRepositoryError",
@@ -120,3 +121,10 @@ class LockError(GitDepsError):
 class InUseError(GitDepsError):
     """Another gitdeps run held a cache entry, the cache or an output folder longer than
     this one would wait."""
+
+
+class Interrupted(GitDepsError):
+    """The run was stopped (Ctrl-C, SIGTERM, or another part of it failing): work that
+    was under way ends with this, and nothing it made is kept."""
+
+    exit_code = 130

@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import urllib3
 
+from ._deadlines import pool_classes
 from ._errors import FetchError
 from ._settings import Limits, limits
 
@@ -72,7 +73,7 @@ def _retries(limit: Limits) -> _Retry:
     retry = _Retry(
         total=limit.retries + 5,
         connect=limit.retries,
-        read=limit.retries,
+        read=limit.read_retries,
         status=limit.retries,
         redirect=5,
         other=0,
@@ -273,10 +274,11 @@ def _new_pool(
     timeout = urllib3.Timeout(connect=limit.connect, read=limit.read)
     retries = _retries(limit)
     context = ssl_context(cas)
+    manager: urllib3.PoolManager
     if proxy:
         bare, proxy_headers = _without_userinfo(proxy)
         logger.debug("reaching %s through the proxy %s", urlsplit(url).hostname, bare)
-        return urllib3.ProxyManager(
+        manager = urllib3.ProxyManager(
             bare,
             proxy_headers=proxy_headers,
             proxy_ssl_context=context,
@@ -286,13 +288,17 @@ def _new_pool(
             headers=headers,
             maxsize=_CONNECTIONS_PER_HOST,
         )
-    return urllib3.PoolManager(
-        ssl_context=context,
-        timeout=timeout,
-        retries=retries,
-        headers=headers,
-        maxsize=_CONNECTIONS_PER_HOST,
-    )
+    else:
+        manager = urllib3.PoolManager(
+            ssl_context=context,
+            timeout=timeout,
+            retries=retries,
+            headers=headers,
+            maxsize=_CONNECTIONS_PER_HOST,
+        )
+    # Every connection watched: no wait longer than the limits, whatever trickles in.
+    manager.pool_classes_by_scheme = pool_classes()
+    return manager
 
 
 class Fault(enum.Enum):

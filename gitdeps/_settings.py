@@ -44,13 +44,15 @@ class Limits:
     retry_after_max: float  # GITDEPS_RETRY_AFTER_MAX: the most a Retry-After makes us wait
     max_refs: int = 200_000  # GITDEPS_MAX_REFS: branches and tags one listing may hold
     retries: int = 3  # connection failures, resets, 429 and 5xx answers
+    # a host silent for ``read`` seconds is tried this many more times: 3 tries of 30 s
+    read_retries: int = 2
 
 
 def limits() -> Limits:
     """The limits in force; an invalid setting is refused, never silently replaced."""
     return Limits(
         connect=env_seconds("GITDEPS_CONNECT_TIMEOUT", 15.0),
-        read=env_seconds("GITDEPS_HTTP_TIMEOUT", 60.0),
+        read=env_seconds("GITDEPS_HTTP_TIMEOUT", 30.0),
         deadline=env_seconds("GITDEPS_FETCH_DEADLINE", 900.0),
         retry_after_max=env_seconds("GITDEPS_RETRY_AFTER_MAX", 30.0),
         max_refs=env_count("GITDEPS_MAX_REFS", 200_000),

@@ -12,7 +12,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
+from . import _stop
 from ._credentials.hosts import ci_secret_variables
 from ._secret import holds_secret, redact
 from ._settings import env_seconds
@@ -120,16 +122,17 @@ def run(
     timeout = build_timeout()
     started = time.monotonic()
     with tempfile.TemporaryFile() as captured:
-        proc = subprocess.Popen(
-            list(command),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=captured,
-            stderr=subprocess.STDOUT,
-            start_new_session=os.name != "nt",
-        )
-        with _live_lock:
+        with _live_lock:  # stop() kills under this lock: no command starts after it
+            _stop.check(f"running {Path(str(command[0])).name}")
+            proc = subprocess.Popen(
+                list(command),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=captured,
+                stderr=subprocess.STDOUT,
+                start_new_session=os.name != "nt",
+            )
             _live.add(proc)
         timed_out = False
         try:
@@ -150,6 +153,7 @@ def run(
     )
     if output.strip():
         logger.debug("%s", output.rstrip())
+    _stop.check("using what it made")  # killed by stop(): its failure is no news
     if timed_out:
         raise ProcessTimedOut(command, timeout, output)
     if proc.returncode:
@@ -166,8 +170,11 @@ def stop_children() -> None:
     Ctrl-C the threads that wait for them then end at once."""
     with _live_lock:
         running = list(_live)
-    for proc in running:
-        _kill_group(proc)
+        for proc in running:
+            _kill_group(proc)
+
+
+_stop.on_stop(stop_children)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

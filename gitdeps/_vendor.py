@@ -25,6 +25,7 @@ from typing import ParamSpec, TypeVar
 
 from packaging.utils import canonicalize_name
 
+from . import _stop as stop
 from ._build.builders import PyPABuilder, WheelBuilder
 from ._build.environments import BuildEnvironments
 from ._build.wheels import Built, Wheels
@@ -34,7 +35,7 @@ from ._config import load_config
 from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._dirs import cache_dir
-from ._errors import BuildError, GitDepsError, LockError
+from ._errors import GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
 from ._locks import lock_timeout
@@ -46,7 +47,7 @@ from ._outputs.write import Destination, check_writable, write_outputs
 from ._resolve.graph import Graph, Node, walk
 from ._resolve.resolver import LockPolicy, Resolver
 from ._settings import limits
-from ._subprocess import build_timeout, stop_children
+from ._subprocess import build_timeout
 
 __all__ = ["VendorResult", "VendoredWheel", "vendor"]
 
@@ -180,6 +181,7 @@ def _vendor(
 ) -> VendorResult:
     """The pipeline: inputs, then the graph (resolve, fetch, build), then the outputs."""
     started = time.monotonic()
+    stop.reset()
     target = _target(options)
     build_timeout()  # invalid limits are refused before any work
     limits()
@@ -207,7 +209,11 @@ def _vendor(
     )
 
     with contextlib.ExitStack() as held:
-        scratch = Path(held.enter_context(tempfile.TemporaryDirectory(prefix="gitdeps-")))
+        scratch = Path(
+            held.enter_context(
+                tempfile.TemporaryDirectory(prefix="gitdeps-", ignore_cleanup_errors=True)
+            )
+        )
         cache = None
         if options.use_cache:
             cache = Cache(options.cache_dir or cache_dir())
@@ -235,7 +241,7 @@ def _vendor(
         walk(
             parsed.git,
             lambda requirement: _visit(requirement, resolver, wheels, graph),
-            on_stop=stop_children,
+            on_stop=stop.stop,
         )
         packages = graph.packages()
         if options.locked and previous is not None:
@@ -272,17 +278,10 @@ def _visit(
             return ()
         shown = url.ref[:12] if url.ref and url.ref.lower() == node.commit else url.ref or "HEAD"
         progress.info("%s: %s -> %s", node.label, shown, node.commit[:12])
-        built = wheels.get(node)
+        built = wheels.get(node)  # of the distribution the requirement names, if it names one
         key = canonicalize_name(built.info.name)
-        if requirement.key is None:
-            if not graph.add(key, node):
-                return ()
-        elif key != requirement.key:
-            raise BuildError(
-                f"asks for {requirement.name!r} but {url.requirement_url()} builds "
-                f"{built.info.name!r}",
-                hint="correct the name in the requirement",
-            )
+        if requirement.key is None and not graph.add(key, node):
+            return ()
         graph.set_built(key, built)
         return built.children
     except GitDepsError as exc:

@@ -17,8 +17,10 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .. import _stop as stop
 from .._cache.local import Cache
 from .._errors import BuildError
 from .._inputs.requirements import GitRequirement, requirement_from_metadata
@@ -35,7 +37,27 @@ if TYPE_CHECKING:
 
 __all__ = ["Built", "Wheels"]
 
+logger = logging.getLogger("gitdeps")
 progress = logging.getLogger("gitdeps.progress")
+
+
+def _mismatch(node: Node, built: Built) -> bool:
+    """Whether ``built`` is not the distribution ``node``'s requirement names."""
+    key = node.requirement.key
+    return key is not None and canonicalize_name(built.info.name) != key
+
+
+def _checked(node: Node, wheel: Path) -> Built:
+    """``wheel``, read, if it is the distribution the requirement names; else the error."""
+    built = Built.read(wheel, node.what)
+    if _mismatch(node, built):
+        requirement = node.requirement
+        raise BuildError(
+            f"asks for {requirement.name!r} but {requirement.url.requirement_url()} builds "
+            f"{built.info.name!r}",
+            hint="correct the name in the requirement",
+        )
+    return built
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,29 +125,41 @@ class Wheels:
 
     def rebuild(self, node: Node) -> Built:
         """Built again from its commit, never from the cache (whose entry it replaces)."""
-        built, tags = self._build(node)
+        wheel, tags = self._build(node)
+        built = _checked(node, wheel)
         if self.cache is not None:
             key = self._key(node)
             with self.cache.locked(key, what=node.what):
-                built = self.cache.put_wheel(key, built, tags=tags)
-        return Built.read(built, node.what)
+                stop.check(f"keeping the wheel of {node.label}")
+                built = Built.read(self.cache.put_wheel(key, wheel, tags=tags), node.what)
+        return built
 
     def _get(self, node: Node) -> Built:
         label, what = node.label, node.what
         if node.requirement.editable:
             progress.info("%s: -e is vendored as a normal wheel", label)
         if self.cache is None:
-            return Built.read(self._build(node)[0], what)
+            return _checked(node, self._build(node)[0])
         key = self._key(node)
         tags_now = self.resolver.tags_at(node.requirement.url, node.commit)
         with self.cache.locked(key, what=what):
             wheel = self.cache.get_wheel(key, tags=tags_now)
+            if wheel is not None and _mismatch(node, Built.read(wheel, what)):
+                logger.warning(
+                    "%s: the cache held %s for it, which is not its wheel (an interrupted "
+                    "run, or a change to the cache by hand); building it again",
+                    label,
+                    wheel.name,
+                )
+                wheel = None
             if wheel is not None:
                 progress.info("%s: cached %s", label, wheel.name)
-            elif (wheel := self._from_remote(key, tags_now)) is not None:
+            elif (wheel := self._from_remote(node, key, tags_now)) is not None:
                 progress.info("%s: from the remote cache %s", label, wheel.name)
             else:
                 built, tags = self._build(node)
+                _checked(node, built)  # a wrong wheel never enters the cache
+                stop.check(f"keeping the wheel of {label}")
                 wheel = self.cache.put_wheel(key, built, tags=tags)
                 if self.remote is not None:
                     self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
@@ -141,7 +175,7 @@ class Wheels:
             config_settings=node.requirement.config_settings,
         )
 
-    def _from_remote(self, key: str, tags: tuple[str, ...] | None) -> Path | None:
+    def _from_remote(self, node: Node, key: str, tags: tuple[str, ...] | None) -> Path | None:
         """The remote cache's wheel for ``key``, verified and kept in the local cache."""
         if self.remote is None or self.cache is None:
             return None
@@ -149,6 +183,14 @@ class Wheels:
         if found is None:
             return None
         wheel, built_with = found
+        if _mismatch(node, Built.read(wheel, node.what)):
+            logger.warning(
+                "%s: the remote cache holds %s for it, which is not its wheel; building it",
+                node.label,
+                wheel.name,
+            )
+            return None
+        stop.check(f"keeping the wheel of {node.label}")
         return self.cache.put_wheel(key, wheel, tags=built_with)
 
     def _checkout(self, node: Node) -> Checkout:
@@ -182,8 +224,10 @@ class Wheels:
             config_settings=requirement.backend_config(),
         )
         with self._build_slots:
+            stop.check(f"building {node.label}")
             started = time.monotonic()
             wheel = self.builder.build(request)
+        stop.check(f"keeping the wheel of {node.label}")  # what a stopped build left is not kept
         progress.info(
             "%s: built %s (%.1f s)", node.label, wheel.name, time.monotonic() - started
         )

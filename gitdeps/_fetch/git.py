@@ -12,10 +12,11 @@ import dataclasses
 import logging
 import os
 import shlex
-import socket
+import subprocess
 import tempfile
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,11 +42,13 @@ from dulwich.errors import (
 
 from .._credentials.base import Credential
 from .._credentials.store import Credentials, token_variable
-from .._errors import AuthError, FetchError, GitDepsError
+from .._deadlines import DeadlinePassed, Exchange, current_exchange, exchange
+from .._errors import AuthError, FetchError, GitDepsError, Interrupted
 from .._inputs.giturl import GitURL, origin_of
 from .._network import CA_VARIABLES, Fault, fault_of, limits, pool_for
 from .._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from .._secret import redact
+from .._stop import check, on_stop, stopping
 from .advertisement import RefFilter, TooManyRefs
 from .packs import DamagedPack
 
@@ -111,24 +114,7 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         self._gitdeps_authorization = authorization
         self._gitdeps_origin = origin_of(url)
         self._gitdeps_refs = refs
-        self._gitdeps_deadline = time.monotonic() + limits().deadline
-        self._gitdeps_responses: list[Any] = []
-        self._gitdeps_watch: threading.Timer | None = None
-        self.expired = False
-
-    def _expire(self) -> None:
-        """The deadline passed: cut every transfer, however slowly it still trickles."""
-        self.expired = True
-        for response in self._gitdeps_responses:
-            sock = getattr(getattr(response, "connection", None), "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        if self._gitdeps_watch is not None:
-            self._gitdeps_watch.cancel()
-        super().close()
+        self._gitdeps_failed = False
 
     def _http_request(
         self,
@@ -137,19 +123,19 @@ class _OriginBoundClient(Urllib3HttpGitClient):
         data: Any = None,
         raise_for_status: bool = True,
     ) -> Any:
-        remaining = self._gitdeps_deadline - time.monotonic()
-        if remaining <= 0:
-            self.expired = True
-            raise GitProtocolError("the deadline passed")
+        if self._gitdeps_failed:
+            # dulwich would go on (to the dumb protocol, say): a failed exchange ends here.
+            raise GitProtocolError("an earlier request of this exchange failed")
         request_headers = dict(headers or {})
         if self._gitdeps_authorization and origin_of(url) == self._gitdeps_origin:
             request_headers["Authorization"] = self._gitdeps_authorization
-        response, read = super()._http_request(url, request_headers, data, raise_for_status=False)
-        self._gitdeps_responses.append(response)
-        if self._gitdeps_watch is None:
-            self._gitdeps_watch = threading.Timer(remaining, self._expire)
-            self._gitdeps_watch.daemon = True
-            self._gitdeps_watch.start()
+        try:
+            response, read = super()._http_request(
+                url, request_headers, data, raise_for_status=False
+            )
+        except BaseException:
+            self._gitdeps_failed = True
+            raise
         if raise_for_status and response.status != 200:
             # As dulwich would, but naming the URL that answered (after redirects).
             answered = _answered_url(response, url)
@@ -183,13 +169,13 @@ def _client(
     if url.scheme == "file":
         return LocalGitClient(), _file_path(url).encode()
     if url.scheme == "ssh":
-        from dulwich.client import SSHGitClient, SubprocessSSHVendor
+        from dulwich.client import SSHGitClient
 
         client = SSHGitClient(
             url.host,
             port=url.port,
             username=url.user,
-            vendor=SubprocessSSHVendor(),
+            vendor=_watched_ssh_vendor(),
             ssh_command=ssh_command(),
         )
         return client, url.path.encode("utf-8")
@@ -197,23 +183,80 @@ def _client(
     return _OriginBoundClient(url.repo, authorization, refs), b""
 
 
+_ssh_processes: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+_ssh_lock = threading.Lock()
+
+
+def _kill_ssh() -> None:
+    """The run stops: every ssh under way ends (it is in our process group, so a SIGTERM
+    sent to gitdeps alone would not reach it)."""
+    with _ssh_lock:
+        running = list(_ssh_processes)
+    for proc in running:
+        with contextlib.suppress(OSError):
+            if proc.poll() is None:
+                proc.kill()
+
+
+on_stop(_kill_ssh)
+
+
+def _watched_ssh_vendor() -> Any:
+    """dulwich's ssh vendor, each ssh it starts known to :func:`_kill_ssh` and killed at
+    the exchange's deadline."""
+    from dulwich.client import SubprocessSSHVendor
+
+    class Watched(SubprocessSSHVendor):
+        def run_command(self, *args: Any, **kwargs: Any) -> Any:
+            check("connecting over ssh")
+            wrapper = super().run_command(*args, **kwargs)
+            proc = wrapper.proc
+            with _ssh_lock:
+                _ssh_processes.add(proc)
+            bound = current_exchange()
+            if bound is not None:
+                timer = threading.Timer(
+                    max(0.0, bound.deadline - time.monotonic()), _expire_ssh, (proc, bound)
+                )
+                timer.daemon = True
+                timer.start()
+            return wrapper
+
+    return Watched()
+
+
+def _expire_ssh(proc: subprocess.Popen[bytes], bound: Exchange) -> None:
+    if proc.poll() is None:
+        bound.expired = True
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
 @contextmanager
 def _bounded(client: Any, url: GitURL, doing: str) -> Iterator[None]:
-    """Run one listing or fetch under the deadline; say so when it is what stopped it."""
-    try:
-        yield
-    except (GitProtocolError, OSError, urllib3.exceptions.HTTPError) as exc:
-        if getattr(client, "expired", False):
+    """Run one listing or fetch under the deadline (every request of it, headers and
+    body: :mod:`gitdeps._deadlines`); say so when it is what stopped it."""
+    with exchange(limits().deadline) as bound:
+        try:
+            yield
+            failure: BaseException | None = None
+        except (GitProtocolError, OSError, urllib3.exceptions.HTTPError, DeadlinePassed) as exc:
+            failure = exc
+            if not (stopping() or bound.expired or isinstance(exc, DeadlinePassed)):
+                raise
+        finally:
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        # A transfer cut short can look complete: what the watchdog cut is never used.
+        if stopping():
+            raise Interrupted(f"stopped while {doing} {url.repo}") from failure
+        if failure is not None or bound.expired:
             raise FetchError(
                 f"{doing} {url.repo} took longer than {limits().deadline:.0f} s, so it was stopped",
                 hint=f"{url.hostport} is too slow or stalled: try again, or raise "
                 "GITDEPS_FETCH_DEADLINE",
-            ) from exc
-        raise
-    finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+            ) from failure
 
 
 def ssh_command() -> str:
@@ -229,7 +272,11 @@ def ssh_command() -> str:
         command = shlex.quote(program) if program else "ssh"
     words = shlex.split(command)
     if words and Path(words[0]).name.lower() in ("ssh", "ssh.exe"):
-        command += f" -o BatchMode=yes -o ConnectTimeout={max(1, round(limits().connect))}"
+        # A peer gone silent is noticed (three unanswered keep-alives of 15 s), not waited on.
+        command += (
+            f" -o BatchMode=yes -o ConnectTimeout={max(1, round(limits().connect))}"
+            " -o ServerAliveInterval=15 -o ServerAliveCountMax=3"
+        )
     return command
 
 

@@ -122,22 +122,30 @@ def _conflict(key: str, existing: Node, requested_by: list[str], node: Node) -> 
     )
 
 
+# Seconds the visits under way get to end once a run stops (their waits are cut).
+_STOP_GRACE = 5.0
+
+
 def walk(
     top: Sequence[T], visit: Callable[[T], Iterable[T]], *, on_stop: Callable[[], None]
 ) -> None:
     """``visit`` each of ``top`` and each item a visit returns, in parallel.
 
-    On a failure, Ctrl-C or SIGTERM nothing new starts and ``on_stop`` runs (it stops
-    the subprocesses under way, or leaving would wait for them to finish).
+    On a failure, Ctrl-C or SIGTERM nothing new starts and ``on_stop`` runs (it cuts
+    short what the visits under way wait on: subprocesses, transfers); then they get
+    ``_STOP_GRACE`` seconds to end, not more, so that a stop is never held up.
     """
-    with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps") as pool:
-        pending: set[Future[Iterable[T]]] = {pool.submit(visit, item) for item in top}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    pending.update(pool.submit(visit, item) for item in future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            on_stop()
-            raise
+    pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps")
+    pending: set[Future[Iterable[T]]] = set()
+    try:
+        pending.update(pool.submit(visit, item) for item in top)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.update(pool.submit(visit, item) for item in future.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        on_stop()
+        wait(pending, timeout=_STOP_GRACE)
+        raise
+    pool.shutdown(wait=True)
