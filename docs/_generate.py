@@ -78,7 +78,8 @@ def render() -> str:
         f"| {EXIT_OUT_OF_DATE} | `gitdeps check`: a locked ref moved, or a requirement is not "
         "locked |",
         f"| {EXIT_INTERNAL} | internal error: a bug in gitdeps; rerun with `-vv` and report it |",
-        f"| {EXIT_INTERRUPTED} | interrupted (Ctrl-C or SIGTERM; a second Ctrl-C ends it at once): nothing was written, nothing half-made kept (`Interrupted`) |",
+        f"| {EXIT_INTERRUPTED} | interrupted (Ctrl-C or SIGTERM; a second Ctrl-C ends it at "
+        "once): nothing was written, nothing half-made kept (`Interrupted`) |",
         "",
         "Errors print one `error: ...` line on stderr naming the input (`requirements.txt:3`, "
         "the host, the ref) and what to do. A build failure's line ends with the last line its "
