@@ -33,6 +33,22 @@ def test_a_nul_byte_in_an_include_path(tmp_path: Path) -> None:
     _clean(ran, 3, "requirements.txt:1: the requirements file name", "holds a NUL byte")
 
 
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("-f \0./x", "requirements.txt:1: cannot read this line: embedded null byte"),
+        ("gi-t+https://::1]:99/:1]:99/r@v", "requirements.txt:1: cannot read this line"),
+        ("x @ git+ssh://-oProxyCommand=touch%20pwned/x", "the host name starts with '-'"),
+        ("x @ git+ssh://-oProxyCommand=x@h.test/x", "the user name starts with '-'"),
+        ("x @ git+https://h%20test/x", "is not a host name"),
+    ],
+)
+def test_a_hostile_or_broken_line_is_one_error(tmp_path: Path, line: str, said: str) -> None:
+    ran = vendor_in(tmp_path / "app", line)
+    _clean(ran, 3, said)
+    assert not (tmp_path / "app" / "pwned").exists()
+
+
 def test_a_chain_of_four_hundred_includes(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()

@@ -140,6 +140,7 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
     host = (parts.hostname or "").lower()
     if scheme != "file" and not host:
         raise InvalidGitURL("the URL has no host")
+    _check_host(host, unquote(parts.username) if parts.username else None)
     path = parts.path
     ref: str | None = None
     if "@" in path:
@@ -193,6 +194,7 @@ def _parse_scp(raw: str) -> tuple[GitURL, EmbeddedCredential | None]:
     if not path.strip("/"):
         raise InvalidGitURL("the URL names no repository path")
     egg, subdirectory = _fragment(fragment)
+    _check_host(match["host"].lower(), match["user"])
     url = GitURL(
         scheme="ssh",
         host=match["host"].lower(),
@@ -204,6 +206,22 @@ def _parse_scp(raw: str) -> tuple[GitURL, EmbeddedCredential | None]:
         user=match["user"],
     )
     return url, None
+
+
+# What a host name (or an IP literal) can hold; anything else is refused before use.
+_HOST = re.compile(r"[a-z0-9._~:_\-\[\]]*")
+
+
+def _check_host(host: str, user: str | None) -> None:
+    """A host or user that ssh would read as an option (``-oProxyCommand=...``, which git
+    refuses too), or a host with characters no host name has, is refused here."""
+    if host.startswith("-") or (user or "").startswith("-"):
+        raise InvalidGitURL(
+            f"the {'host' if host.startswith('-') else 'user'} name starts with '-', which "
+            "ssh would read as an option; no repository has such a name"
+        )
+    if not _HOST.fullmatch(host):
+        raise InvalidGitURL(f"{host!r} is not a host name")
 
 
 _EGG = re.compile(r"[#&]egg=([^&]*)")

@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, Union
@@ -88,11 +89,25 @@ class _OptionError(Exception):
     pass
 
 
-def _option_parser(found: list[tuple[str, str | None]]) -> optparse.OptionParser:
+class _Parsers(threading.local):
+    """One option parser per thread, built once (building one costs more than a line's
+    parse), and the options the current parse found."""
+
+    parser: optparse.OptionParser | None = None
+    found: list[tuple[str, str | None]]
+
+
+_parsers = _Parsers()
+
+
+def _option_parser() -> optparse.OptionParser:
+    if _parsers.parser is not None:
+        return _parsers.parser
+
     def record(
         option: optparse.Option, flag: str, value: str | None, parser: optparse.OptionParser
     ) -> None:
-        found.append((str(option.dest), value))
+        _parsers.found.append((str(option.dest), value))
 
     parser = optparse.OptionParser(add_help_option=False)
     for names, canonical, takes_value in _PIP_OPTIONS:
@@ -111,6 +126,7 @@ def _option_parser(found: list[tuple[str, str | None]]) -> optparse.OptionParser
 
     parser.exit = refuse  # type: ignore[method-assign]
     parser.error = lambda msg: refuse(2, msg)  # type: ignore[method-assign]
+    _parsers.parser = parser
     return parser
 
 
@@ -118,7 +134,8 @@ def pip_options(words: Sequence[str]) -> list[tuple[str, str | None]]:
     """The options among ``words`` as pip reads them, in order: (canonical name, value).
     Words that are no option (a lone ``-``) are ignored, as pip ignores them."""
     found: list[tuple[str, str | None]] = []
-    _option_parser(found).parse_args(list(words))
+    _parsers.found = found
+    _option_parser().parse_args(list(words))
     return found
 
 
@@ -391,7 +408,15 @@ class _Parser:
             else:
                 lines = _logical_lines(text)
             for number, line in lines:
-                self._line(Location(_display(path), number), resolved.parent, line)
+                location = Location(_display(path), number)
+                try:
+                    self._line(location, resolved.parent, line)
+                except RequirementError:
+                    raise
+                except (ValueError, OSError) as exc:  # a URL or path Python cannot read
+                    raise RequirementError.at(
+                        location, f"cannot read this line: {exc}", hint="correct it"
+                    ) from None
         finally:
             self._stack.pop()
 
