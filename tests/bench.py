@@ -99,6 +99,48 @@ def _long_history(tree: Path, count: int) -> None:
     git(tree, "checkout", "-q", "main")
 
 
+_PARSE = {
+    "gitdeps": (
+        "from gitdeps._inputs.requirements import parse_requirement_files as parse\n"
+        "print(len(parse([sys.argv[1]]).entries))"
+    ),
+    "pip": (
+        "from pip._internal.network.session import PipSession\n"
+        "from pip._internal.req.req_file import parse_requirements\n"
+        "print(sum(1 for _ in parse_requirements(sys.argv[1], session=PipSession())))"
+    ),
+}
+
+
+def parse_bench(root: Path, megabytes: float) -> dict[str, float]:
+    """Seconds each of gitdeps and pip takes to parse one requirements file of
+    ``megabytes`` (hashed pins, options, comments and continuations, as lock exports have)."""
+    lines, size, n = [], 0, 0
+    while size < megabytes * 1e6:
+        line = (
+            f"package-{n}=={n % 9}.{n % 7}.0 ; python_version >= '3.8' \\\n"
+            f"    --hash=sha256:{secrets.token_hex(32)}  # via app-{n % 13}"
+        )
+        if n % 50 == 0:
+            line = f"# group {n}\n--extra-index-url https://feed{n % 3}.example/simple\n" + line
+        lines.append(line)
+        size += len(line) + 1
+        n += 1
+    path = root / "big-requirements.txt"
+    path.write_text("\n".join(lines) + "\n")
+    seconds = {}
+    for tool, code in _PARSE.items():
+        timed = subprocess.run(
+            [sys.executable, "-c", _MEASURE, sys.executable, "-c", "import sys\n" + code, str(path)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(timed.stdout)
+        if result["rc"] != 0:
+            raise SystemExit(f"parsing with {tool} failed:\n{result['tail']}")
+        seconds[tool] = result["seconds"]
+    return seconds
+
+
 def measure(
     command: list[str], *, cwd: Path, env: dict[str, str], server: GitServer
 ) -> dict[str, float]:
@@ -136,7 +178,22 @@ def main() -> int:
         "--remote-cache", action="store_true",
         help="also gitdeps on a fresh agent with a warm remote cache (Azurite)",
     )  # fmt: skip
+    parser.add_argument(
+        "--parse-mb", type=float, default=10,
+        help="also parse a requirements file this large with gitdeps and pip (0: skip)",
+    )  # fmt: skip
     args = parser.parse_args()
+
+    if args.parse_mb:
+        with tempfile.TemporaryDirectory(prefix="gitdeps-bench-parse-") as temp:
+            print(f"parsing a {args.parse_mb:g} MB requirements file ...", flush=True)
+            parsed = parse_bench(Path(temp), args.parse_mb)
+        print(
+            f"parse {args.parse_mb:g} MB: gitdeps {parsed['gitdeps']:.1f} s, pip "
+            f"{parsed['pip']:.1f} s: gitdeps takes {parsed['gitdeps'] / parsed['pip']:.2f}x "
+            "pip's time\n",
+            flush=True,
+        )
 
     uv = shutil.which("uv")
     token = "bench-" + secrets.token_hex(16)
