@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from ._credentials import registry as _registry
 from ._credentials.base import AZURE_CREDENTIALS, HostConfig
 from ._errors import GitDepsError
-from ._secret import redact
+from ._secret import shown
 from ._toml import tomllib
 
 __all__ = [
@@ -130,7 +130,7 @@ def _origins(value: object, label: str, host: str) -> tuple[str, ...]:
         ):
             raise ConfigError.at(
                 label,
-                f"origins: {redact(text)!r} is not an origin of {host}",
+                f"origins: {shown(text)} is not an origin of {host}",
                 hint=f'give scheme, host and port only, like "https://{host}:8443"',
             )
         origins.append(text.strip())
@@ -166,16 +166,17 @@ def _parse(path: Path, data: Mapping[str, Any], *, table: str | None) -> Config:
             "origins",
         }  # fmt: skip
         if unknown:
-            raise ConfigError.at(label, f"unknown key {sorted(unknown)[0]!r}")
+            raise ConfigError.at(label, f"unknown key {shown(sorted(unknown)[0])}")
         provider = entry.get("provider")
         if provider is not None and provider not in PROVIDERS:
             raise ConfigError.at(
-                label, f"provider {provider!r} is not one of {', '.join(PROVIDERS)}"
+                label, f"provider {shown(provider)} is not one of {', '.join(PROVIDERS)}"
             )
         credential = entry.get("credential", "default")
         if credential not in AZURE_CREDENTIALS:
             raise ConfigError.at(
-                label, f"credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+                label,
+                f"credential {shown(credential)} is not one of {', '.join(AZURE_CREDENTIALS)}",
             )
         scheme = entry.get("scheme")
         if scheme not in (None, "basic", "bearer"):
@@ -203,7 +204,7 @@ def _cache(where: str, table: object) -> RemoteCacheConfig | None:
         raise ConfigError(f"{label} must be a table")
     unknown = set(table) - {"remote", "read-only", "credential", "client-id"}
     if unknown:
-        raise ConfigError.at(label, f"unknown key {sorted(unknown)[0]!r}")
+        raise ConfigError.at(label, f"unknown key {shown(sorted(unknown)[0])}")
     remote = table.get("remote")
     if not isinstance(remote, str) or not remote.strip():
         raise ConfigError.at(label, "remote must be the URL of a blob container")
@@ -213,7 +214,7 @@ def _cache(where: str, table: object) -> RemoteCacheConfig | None:
     credential = table.get("credential", "default")
     if credential not in AZURE_CREDENTIALS:
         raise ConfigError.at(
-            label, f"credential {credential!r} is not one of {', '.join(AZURE_CREDENTIALS)}"
+            label, f"credential {shown(credential)} is not one of {', '.join(AZURE_CREDENTIALS)}"
         )
     client_id = table.get("client-id")
     if client_id is not None and not isinstance(client_id, str):

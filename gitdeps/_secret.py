@@ -12,7 +12,7 @@ import threading
 from typing import NoReturn, final
 from urllib.parse import quote
 
-__all__ = ["MASK", "Secret", "holds_secret", "redact"]
+__all__ = ["MASK", "Secret", "holds_secret", "looks_secret", "redact", "shown"]
 
 MASK = "****"
 
@@ -124,3 +124,29 @@ def _mask_userinfo(text: str) -> str:
             at = text.find("://", at + 1)
     out.append(text[done:])
     return "".join(out)
+
+
+# Prefixes of tokens people paste: GitHub, GitLab, Slack, JWTs (Entra), npm, PyPI.
+_TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "glpat-", "xox", "eyJ",
+                   "npm_", "pypi-")  # fmt: skip
+
+
+def looks_secret(text: str) -> bool:
+    """Whether a value we never registered looks like a token: a known token prefix, or
+    20 characters or more without white space that mix letters and digits (an Azure
+    DevOps PAT, a SAS signature, a key). Provider names and paths do not."""
+    if text.startswith(_TOKEN_PREFIXES) and len(text) >= 12:
+        return True
+    if len(text) < 20 or any(c.isspace() for c in text):
+        return False
+    if "://" in text or text.startswith(("/", "~", ".")):  # a URL or a path
+        return False
+    return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+
+
+def shown(value: object) -> str:
+    """``value`` as an error message may show it: ``repr`` of it, redacted, or only its
+    length when it looks like a secret (a token pasted into the wrong field)."""
+    if isinstance(value, str) and (looks_secret(value) or holds_secret(value)):
+        return f"(a {len(value)}-character value that looks like a secret, not shown)"
+    return redact(repr(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -57,3 +58,34 @@ def test_errors_are_redacted_when_raised() -> None:
     Secret("tok-in-an-error-message")
     error = GitDepsError("failed with tok-in-an-error-message at https://u:p@host/x")
     assert str(error) == "failed with **** at https://****@host/x"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",  # a GitHub token
+        "x" * 20 + "7q2ztq5b4m3k2j1h0g9f8d7s6a5p4o3i2u1y",  # an Azure DevOps PAT's shape
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5MTIzNA==",
+    ],
+)
+def test_a_token_pasted_into_gitdeps_toml_is_never_echoed(tmp_path: Path, pasted: str) -> None:
+    from gitdeps._cache.remote import remote_settings
+    from gitdeps._config import ConfigError, load_config
+
+    for table in (f'[hosts."h.test"]\nprovider = "{pasted}"\n',
+                  f'[hosts."h.test"]\nprovider = "azure-identity"\ncredential = "{pasted}"\n',
+                  f'[cache]\nremote = "{pasted}"\n'):  # fmt: skip
+        (tmp_path / "gitdeps.toml").write_text(table)
+        with pytest.raises(ConfigError) as caught:
+            remote_settings(load_config(tmp_path / "gitdeps.toml").cache, url=None, read_only=None)
+        said = caught.value.render(verbose=True)
+        assert pasted not in said and pasted[4:16] not in said, said
+        assert "looks like a secret, not shown" in said, said
+
+
+def test_an_ordinary_wrong_value_is_shown_to_be_corrected(tmp_path: Path) -> None:
+    from gitdeps._config import ConfigError, load_config
+
+    (tmp_path / "gitdeps.toml").write_text('[hosts."h.test"]\nprovider = "azure-identiy"\n')
+    with pytest.raises(ConfigError, match="provider 'azure-identiy' is not one of"):
+        load_config(tmp_path / "gitdeps.toml")

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from .._config import ConfigError, RemoteCacheConfig
 from .._credentials.base import AZURE_CREDENTIALS
-from .._secret import Secret, redact
+from .._secret import Secret, redact, shown
 
 __all__ = ["RemoteCache", "RemoteStats", "remote_settings"]
 
@@ -61,7 +61,7 @@ def remote_settings(
         return None
     env_read_only = os.environ.get(_ENV_READ_ONLY, "").strip().lower()
     if env_read_only not in ("", "0", "1", "true", "false", "yes", "no"):
-        raise ConfigError(f"{_ENV_READ_ONLY}={env_read_only!r}: set it to 1 or 0")
+        raise ConfigError(f"{_ENV_READ_ONLY}={shown(env_read_only)}: set it to 1 or 0")
     only = bool(
         read_only
         or env_read_only in ("1", "true", "yes")
@@ -85,7 +85,7 @@ class _Location:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(
-                f"remote cache {url!r}: give the URL of a blob container, e.g. "
+                f"remote cache {shown(url)}: give the URL of a blob container, e.g. "
                 "https://ACCOUNT.blob.core.windows.net/CONTAINER"
             )
         if parts.query or parts.username or parts.password:
@@ -370,7 +370,7 @@ def _credential(settings: RemoteCacheConfig, account: str) -> Any:
 
         return AzureNamedKeyCredential(connection.get("accountname", account), key)
     if settings.credential not in AZURE_CREDENTIALS:  # pragma: no cover - checked on load
-        raise ConfigError(f"remote cache: unknown credential {settings.credential!r}")
+        raise ConfigError(f"remote cache: unknown credential {shown(settings.credential)}")
     from .._credentials.azure_identity import azure_token_credential
 
     return azure_token_credential(settings.credential, settings.client_id)
