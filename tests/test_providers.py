@@ -85,9 +85,18 @@ def test_vm_imds_with_a_user_assigned_identity_in_pyproject(tmp_path: Path) -> N
         assert set(server.tokens_seen()) == {token}
 
 
-def test_managed_identity_failure_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, None), (401, b""), (500, b"<html>gateway</html>"), (200, b"{not json")],
+    ids=["400 JSON", "401 empty", "500 HTML", "200 not JSON"],
+)
+def test_managed_identity_failure_is_one_line(
+    tmp_path: Path, status: int, body: bytes | None
+) -> None:
     with (
-        IdentityEndpoint(token="x" * 20, header_secret="h-1234567", status=400) as identity,
+        IdentityEndpoint(
+            token="x" * 20, header_secret="h-1234567", status=status, body=body
+        ) as identity,
         _bearer_only_server(tmp_path, "unused-token") as server,
     ):
         app = _app(

@@ -38,7 +38,7 @@ def azure_token_credential(kind: str, client_id: str | None) -> Any:
 def provide(url: GitURL, config: HostConfig | None) -> Credential:
     """An Entra ID token for Azure DevOps from azure-identity (managed identity & co)."""
     host = url.host
-    from azure.core.exceptions import ClientAuthenticationError
+    from azure.core.exceptions import AzureError
 
     credential = azure_token_credential(
         config.credential if config else "default", config.client_id if config else None
@@ -46,8 +46,11 @@ def provide(url: GitURL, config: HostConfig | None) -> Credential:
     name = type(credential).__name__
     try:
         token = credential.get_token(AZURE_DEVOPS_SCOPE)
-    except ClientAuthenticationError as exc:
-        first = redact(str(exc)).strip().splitlines()[0][:300] if str(exc).strip() else "no detail"
+    except (AzureError, ValueError, OSError) as exc:
+        # ClientAuthenticationError, and what an endpoint's empty or non-JSON answer or a
+        # broken connection raise from inside azure-identity (JSONDecodeError, ...).
+        text = redact(str(exc)).strip()
+        first = text.splitlines()[0][:300] if text else type(exc).__name__
         raise AuthError.at(
             host,
             f"azure-identity ({name}) could not get a token: {first}",

@@ -18,10 +18,13 @@ __all__ = ["IdentityEndpoint"]
 
 
 class IdentityEndpoint:
-    def __init__(self, *, token: str, header_secret: str, status: int = 200) -> None:
+    def __init__(
+        self, *, token: str, header_secret: str, status: int = 200, body: bytes | None = None
+    ) -> None:
         self.token = token
         self.header_secret = header_secret
         self.status = status
+        self.body = body  # answered instead of the JSON, when given (an empty body, HTML)
         self.asked: list[dict[str, str]] = []
         endpoint = self
 
@@ -71,6 +74,8 @@ class IdentityEndpoint:
             body = json.dumps(
                 {"error": "invalid_request", "error_description": "Identity not found"}
             ).encode()
+        if self.body is not None:
+            body = self.body
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(body)))
