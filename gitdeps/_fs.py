@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -59,3 +60,17 @@ def _copy_mode(existing: Path, temp: str) -> None:
         os.chmod(temp, existing.stat().st_mode & 0o777)
     except FileNotFoundError:
         os.chmod(temp, 0o666 & ~_umask())
+
+
+def disk_hint(exc: OSError, variable: str | None = None) -> str:
+    """What to do about a file system that refused a write, by its errno."""
+    elsewhere = f", or point {variable} at another disk" if variable else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space" + elsewhere
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only" + (
+            f": point {variable} at a writable one" if variable else ""
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "check the permissions" + elsewhere
+    return "check the disk" + elsewhere

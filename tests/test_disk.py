@@ -16,13 +16,18 @@ from tests.support.projects import project
 pytestmark = pytest.mark.slow
 
 
-def _in_small_fs(app: Path, size: str, env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """``gitdeps *args`` in ``app`` with ``app/wh`` a new tmpfs (mount options ``size``), in a mount
-    namespace of its own (nothing stays mounted); returns the exit status, standard error,
-    and what the tmpfs held afterwards."""
-    script = 'mount -t tmpfs -o "$1" tmpfs wh || exit 99; shift; "$@"; c=$?; echo "#wh"; ls -A wh; exit $c'
+def _in_small_fs(
+    app: Path, size: str, env: dict[str, str], *args: str, at: str = "wh"
+) -> tuple[int, str, str]:
+    """``gitdeps *args`` in ``app`` with ``app/<at>`` a new tmpfs (mount options ``size``), in a
+    mount namespace of its own (nothing stays mounted); returns the exit status, standard
+    error, and what the tmpfs held afterwards."""
+    script = (
+        'mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; d="$2"; shift 2; "$@"; c=$?; '
+        'echo "#wh"; ls -A "$d"; exit $c'
+    )
     unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
-    command = [*unshare, "sh", "-c", script, "sh", size, sys.executable, "-m", "gitdeps", *args]
+    command = [*unshare, "sh", "-c", script, "sh", size, at, sys.executable, "-m", "gitdeps", *args]
     proc = subprocess.run(command, cwd=app, env={**os.environ, **env}, capture_output=True,
                           text=True, timeout=300, check=False)  # fmt: skip
     if proc.returncode == 99 or "unshare failed" in proc.stderr:
@@ -88,3 +93,33 @@ def test_a_read_only_wheelhouse_is_refused_before_any_fetch(tmp_path: Path) -> N
     assert code == 1, stderr
     assert "error: cannot write into wh" in stderr and "127.0.0.1:9" not in stderr
     assert "Traceback" not in stderr and listing.split() == []
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["no-isolation", "isolated"])
+def test_a_full_cache_disk_is_a_warning_or_one_line_never_an_internal_error(
+    forge: Forge, tmp_path: Path, canary: str, isolated: bool
+) -> None:
+    """The cache on a disk too small for the wheel: it is vendored without being cached,
+    with one warning that says what to do."""
+    app = _app(forge, tmp_path, 600)
+    (app / "cache").mkdir()
+    env = {"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_CACHE_DIR": str(app / "cache")}
+    flags = () if isolated else ("--no-build-isolation",)
+    code, stderr, _ = _in_small_fs(app, "size=300k", env, *VENDOR, *flags, at="cache")
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    assert code == 0, stderr
+    assert stderr.count("going on without caching it") == 1, stderr
+    assert [w.split("-")[0] for w in os.listdir(app / "wh")] == ["pkg"]
+    assert canary not in stderr
+
+
+def test_a_read_only_cache_is_one_line(forge: Forge, tmp_path: Path, canary: str) -> None:
+    app = _app(forge, tmp_path, 10)
+    (app / "cache").mkdir()
+    env = {"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_CACHE_DIR": str(app / "cache")}
+    code, stderr, _ = _in_small_fs(
+        app, "size=1m,ro", env, *VENDOR, "--no-build-isolation", at="cache"
+    )
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    (error,) = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert code == 1 and "Read-only file system" in error and "--no-cache" in error

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Protocol
 
 from .._cache.local import Cache
+from .._errors import BuildError
+from .._fs import disk_hint
 from .._once import Once
 from .._subprocess import clean_environ, run
 
@@ -275,6 +277,17 @@ class BuildEnvironments:
         return self._envs.get(key, lambda: self._ensure(key, wanted))
 
     def _ensure(self, key: str, requirements: list[str]) -> Path:
+        try:
+            return self._ensure_on_disk(key, requirements)
+        except OSError as exc:
+            shutil.rmtree(self._root / key, ignore_errors=True)  # never left half-made
+            raise BuildError(
+                f"cannot make the build environment for {', '.join(requirements) or 'nothing'} "
+                f"in {self._root}: {exc.strerror or exc}",
+                hint=disk_hint(exc, "GITDEPS_CACHE_DIR" if self._cache is not None else "TMPDIR"),
+            ) from None
+
+    def _ensure_on_disk(self, key: str, requirements: list[str]) -> Path:
         path = self._root / key
         if self._cache is None:
             return self._create(path, requirements)
@@ -303,7 +316,10 @@ class BuildEnvironments:
             builder = venv.EnvBuilder(symlinks=os.name != "nt", with_pip=self._installer.with_pip)
             builder.create(str(path))
         except subprocess.CalledProcessError as exc:
-            raise RuntimeError(f"could not create a virtual environment: {exc}") from None
+            raise BuildError(
+                f"could not create a virtual environment in {path}: {exc}",
+                hint="check that this Python's venv module works (python -m venv)",
+            ) from None
         python = _env_python(path)
         if not requirements:
             return python

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 from .. import _stop as stop
 from .._cache.local import Cache
 from .._errors import BuildError
+from .._fs import disk_hint
 from .._inputs.requirements import GitRequirement, requirement_from_metadata
 from .._once import Once
 from .builders import BuildRequest, WheelBuilder
@@ -118,6 +119,7 @@ class Wheels:
         self._fetches = Once()
         self._builds = Once()
         self._build_slots = threading.Semaphore(jobs)
+        self._cache_full_said = False
 
     def get(self, node: Node) -> Built:
         """The wheel of ``node``, built at most once per run (per ``node.identity``)."""
@@ -131,7 +133,7 @@ class Wheels:
             key = self._key(node)
             with self.cache.locked(key, what=node.what):
                 stop.check(f"keeping the wheel of {node.label}")
-                built = Built.read(self.cache.put_wheel(key, wheel, tags=tags), node.what)
+                built = Built.read(self._keep(node, key, wheel, tags), node.what)
         return built
 
     def _get(self, node: Node) -> Built:
@@ -160,7 +162,7 @@ class Wheels:
                 built, tags = self._build(node)
                 _checked(node, built)  # a wrong wheel never enters the cache
                 stop.check(f"keeping the wheel of {label}")
-                wheel = self.cache.put_wheel(key, built, tags=tags)
+                wheel = self._keep(node, key, built, tags)
                 if self.remote is not None:
                     self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
         return Built.read(wheel, what)
@@ -191,7 +193,25 @@ class Wheels:
             )
             return None
         stop.check(f"keeping the wheel of {node.label}")
-        return self.cache.put_wheel(key, wheel, tags=built_with)
+        return self._keep(node, key, wheel, built_with)
+
+    def _keep(self, node: Node, key: str, wheel: Path, tags: tuple[str, ...]) -> Path:
+        """``wheel`` put in the local cache; when the cache's disk cannot take it (full,
+        read-only, over quota), the run goes on with the wheel where it is, said once."""
+        assert self.cache is not None
+        try:
+            return self.cache.put_wheel(key, wheel, tags=tags)
+        except OSError as exc:
+            if not self._cache_full_said:
+                self._cache_full_said = True
+                logger.warning(
+                    "cannot keep %s in the cache %s (%s); going on without caching it: %s",
+                    wheel.name,
+                    self.cache.root,
+                    exc.strerror or exc,
+                    disk_hint(exc, "GITDEPS_CACHE_DIR"),
+                )
+            return wheel
 
     def _checkout(self, node: Node) -> Checkout:
         url, commit = node.requirement.url, node.commit
