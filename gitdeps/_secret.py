@@ -148,5 +148,5 @@ def shown(value: object) -> str:
     """``value`` as an error message may show it: ``repr`` of it, redacted, or only its
     length when it looks like a secret (a token pasted into the wrong field)."""
     if isinstance(value, str) and (looks_secret(value) or holds_secret(value)):
-        return f"(a {len(value)}-character value that looks like a secret, not shown)"
+        return f"({len(value)} characters, not shown: it looks like a token)"
     return redact(repr(value))

@@ -3,6 +3,7 @@ waiting for input, output kept for the error message and shown only with ``-v``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -11,8 +12,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import _stop
 from ._credentials.hosts import ci_secret_variables
@@ -175,6 +177,31 @@ def stop_children() -> None:
 
 
 _stop.on_stop(stop_children)
+
+
+@contextlib.contextmanager
+def tracked() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Processes started by the function this yields (``subprocess.Popen``'s arguments)
+    are stopped with the run, and killed (each its own process group) on the way out."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        with _live_lock:
+            _stop.check(f"running {Path(str(command[0])).name}")
+            proc: subprocess.Popen[bytes] = subprocess.Popen(
+                list(command), start_new_session=os.name != "nt", **kwargs
+            )
+            _live.add(proc)
+        started.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            _stop_group(proc)
+            with _live_lock:
+                _live.discard(proc)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -262,7 +262,7 @@ def _scoped(environ: dict[str, str], *named: str) -> Credentials:
 def test_two_named_hosts_that_share_a_variable_are_both_refused_it(first: str) -> None:
     """Whichever asks first, and even when only one ever asks (the other cached)."""
     credentials = _scoped(
-        {"GITDEPS_TOKEN_A_B_TEST": "secret"},
+        {"GITDEPS_TOKEN_A_B_TEST": "shared-" + secrets.token_hex(8)},
         "git+https://a.b.test/o/r.git",
         "git+https://a-b.test/o/r.git",
     )

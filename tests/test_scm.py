@@ -176,3 +176,31 @@ def test_a_commit_tagged_after_it_was_cached_builds_its_new_version(
     assert package.version == f"2.3.3+g{package.commit[:12]}"
     cached = _vendor(f"later @ {forge.url(repo, '2.3.3')}", tmp_path / "at-tag-again")
     assert cached.packages[0].sha256 == package.sha256
+
+
+@pytest.mark.slow
+def test_a_file_url_builds_the_versions_the_host_does(
+    forge: Forge, tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git+file:// is streamed in by git (bounded memory): the history and tags a version
+    plugin reads are the ones a fetch from the host gives, for every kind of ref."""
+    from gitdeps._credentials.store import Credentials
+    from gitdeps._fetch.source import fetch_tree
+    from gitdeps._inputs.giturl import parse_git_url
+
+    monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+    name, repo = "scm-local", "o/scm-local.git"
+    history = push_history(forge.push, repo, PLUGINS["setuptools_scm"](name, "scm_local"))
+    bare = forge.root / repo
+    for kind, ref in history.refs().items():
+        (over_http,) = _vendor(f"{name} @ {forge.url(repo, ref)}", tmp_path / f"h-{kind}").packages
+        (local,) = _vendor(f"{name} @ git+file://{bare}@{ref}", tmp_path / f"f-{kind}").packages
+        assert local.version == over_http.version, (kind, ref)
+        assert local.commit == over_http.commit
+    url, _ = parse_git_url(f"git+file://{bare}@{history.branch}")
+    work = tmp_path / "work"
+    work.mkdir()
+    commit = git(bare, "rev-parse", history.branch)
+    tree = fetch_tree(url, commit, Credentials(()), work)
+    assert git(tree.root, "describe", "--tags", "--long").startswith("2.3.2-2-g")
+    assert git(tree.root, "cat-file", "-t", "2.3.1") == "tag"  # the annotated tag, whole

@@ -538,9 +538,29 @@ def list_refs(url: GitURL, credentials: Credentials) -> RemoteRefs:
             peeled[name[:-3]] = sha
         else:
             refs[name] = sha
+    if url.scheme == "file":  # a local listing carries no peeled values: peel here
+        peeled.update(_peeled_locally(url, refs))
     refs.update(peeled)  # an annotated tag means the commit it points at
     head = result.symrefs.get(b"HEAD")
     return RemoteRefs(refs=refs, head=head.decode() if head else None)
+
+
+def _peeled_locally(url: GitURL, refs: Mapping[str, str]) -> dict[str, str]:
+    """The commits a local repository's annotated tags point at."""
+    from dulwich.refs import Ref
+    from dulwich.repo import Repo
+
+    peeled: dict[str, str] = {}
+    try:
+        with Repo(_file_path(url)) as source:
+            for name in refs:
+                if name.startswith("refs/tags/"):
+                    target = source.get_peeled(Ref(name.encode("utf-8", "surrogateescape")))
+                    if target is not None:
+                        peeled[name] = target.decode("ascii")
+    except (OSError, KeyError, ValueError, NotGitRepository):
+        return {}
+    return peeled
 
 
 def find_commits(url: GitURL, prefix: str, credentials: Credentials, repo_dir: Path) -> list[str]:
@@ -565,13 +585,25 @@ def find_commits(url: GitURL, prefix: str, credentials: Credentials, repo_dir: P
         def fetch(credential: Credential | None) -> None:
             client, path = _client(url, credential)
             with _bounded(client, url, "searching the history of"):
-                client.fetch(
-                    path,
-                    repo,
-                    determine_wants=determine_wants,
-                    ref_prefix=[b"refs/heads/", b"refs/tags/"],
-                    filter_spec=b"tree:0",
-                )
+                if url.scheme == "file":
+                    client.fetch(
+                        path,
+                        repo,
+                        determine_wants=determine_wants,
+                        ref_prefix=[b"refs/heads/", b"refs/tags/"],
+                        filter_spec=b"tree:0",
+                    )
+                else:
+                    _fetch_pack(
+                        client,
+                        path,
+                        repo,
+                        determine_wants,
+                        None,
+                        depth=None,
+                        ref_prefix=(b"refs/heads/", b"refs/tags/"),
+                        filter_spec=b"tree:0",
+                    )
 
         _run(url, credentials, "search the history of", fetch)
         wanted = prefix.lower().encode("ascii")
@@ -633,7 +665,12 @@ def _fetch_into(
         client, path = _client(url, credential, [b"HEAD"])
         with _bounded(client, url, "fetching from"):
             if isinstance(client, LocalGitClient):  # a copy between local object stores
-                client.fetch(path, repo, determine_wants=determine_wants, depth=1)  # type: ignore[arg-type]
+                if _stream_local(path, [commit], repo, history=False):
+                    from dulwich.objects import ObjectID
+
+                    repo.update_shallow({ObjectID(commit.encode("ascii"))}, set())
+                else:
+                    client.fetch(path, repo, determine_wants=determine_wants, depth=1)  # type: ignore[arg-type]
             else:
                 _fetch_pack(client, path, repo, determine_wants, progress)
 
@@ -647,15 +684,53 @@ def _fetch_into(
         )
 
 
+def _stream_local(path: bytes, revisions: list[str], repo: Repo, *, history: bool) -> bool:
+    """A local repository's objects streamed in by git (bounded memory), if git is here."""
+    from .localpack import can_stream, stream_objects
+
+    if not can_stream():
+        return False
+    pack_dir = Path(repo.object_store.pack_dir)
+    return stream_objects(
+        Path(os.fsdecode(path)), revisions, pack_dir, walk=history, blobs=not history
+    )
+
+
+def _local_history(
+    path: bytes, repo: Repo, seen: dict[bytes, bytes], symrefs: dict[bytes, bytes]
+) -> bool:
+    """The refs of a local repository, as a listing would give them (False: unreadable)."""
+    from dulwich.repo import Repo as LocalRepo
+
+    try:
+        with LocalRepo(os.fsdecode(path)) as source:
+            refs = source.get_refs()
+            for name in refs:
+                with contextlib.suppress(KeyError, ValueError):
+                    target = source.refs.read_ref(name)
+                    if target is not None and target.startswith(b"ref: "):
+                        symrefs[name] = target[5:]
+    except (OSError, ValueError, NotGitRepository):
+        return False
+    seen.update({name: sha for name, sha in refs.items() if sha is not None})
+    return True
+
+
 def _fetch_pack(
     client: Any,
     path: bytes,
     repo: Repo,
     determine_wants: Callable[..., list[bytes]],
     progress: Callable[[bytes], None] | None,
-) -> None:
-    """A depth-1 fetch, its pack written to disk as it arrives and indexed a chunk at a
-    time (:mod:`gitdeps._fetch.packs`): dulwich's own indexing holds each object whole, twice."""
+    *,
+    depth: int | None = 1,
+    ref_prefix: Sequence[bytes] = (b"HEAD",),
+    filter_spec: bytes | None = None,
+) -> Any:
+    """A fetch (depth 1 unless told), its pack written to disk as it arrives and indexed
+    a chunk at a time (:mod:`gitdeps._fetch.packs`): dulwich's own indexing holds each
+    object whole, twice. Every fetch over the network comes here: a host that ignores
+    ``filter_spec`` and sends every blob costs disk, not memory."""
     from .packs import index_pack
 
     pack_dir = Path(repo.object_store.pack_dir)
@@ -668,8 +743,9 @@ def _fetch_pack(
                 repo.get_graph_walker(),
                 pack.write,
                 progress=progress,
-                depth=1,
-                ref_prefix=[b"HEAD"],
+                depth=depth,
+                ref_prefix=list(ref_prefix),
+                filter_spec=filter_spec,
             )
         if result.object_format not in (None, "sha1"):
             raise FetchError(
@@ -677,10 +753,12 @@ def _fetch_pack(
             )
         if Path(incoming).stat().st_size:
             index_pack(Path(incoming), pack_dir)
-        repo.update_shallow(result.new_shallow, result.new_unshallow)
+        if depth is not None:
+            repo.update_shallow(result.new_shallow, result.new_unshallow)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(incoming)
+    return result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -720,14 +798,30 @@ def fetch_history(
 
     def fetch(credential: Credential | None) -> None:
         client, path = _client(url, credential)
+        if isinstance(client, LocalGitClient) and _local_history(path, repo, seen, symrefs):
+            wants = [w.decode("ascii") for w in determine_wants(dict(seen))]
+            if _stream_local(path, wants, repo, history=True):
+                return
         with _bounded(client, url, "fetching the history of"):
-            result = client.fetch(
-                path,
-                repo,
-                determine_wants=determine_wants,
-                ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
-                filter_spec=b"blob:none",
-            )
+            if url.scheme == "file":
+                result = client.fetch(
+                    path,
+                    repo,
+                    determine_wants=determine_wants,
+                    ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
+                    filter_spec=b"blob:none",
+                )
+            else:
+                result = _fetch_pack(
+                    client,
+                    path,
+                    repo,
+                    determine_wants,
+                    None,
+                    depth=None,
+                    ref_prefix=(b"HEAD", b"refs/heads/", b"refs/tags/"),
+                    filter_spec=b"blob:none",
+                )
         symrefs.update(result.symrefs or {})
 
     try:
