@@ -4,6 +4,8 @@ from one table."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,70 @@ def test_a_private_dependency_is_pinned_under_the_markers_of_the_edges_to_it(
     (line,) = [line for line in text.splitlines() if line.startswith("dep")]
     assert line.split(" --hash")[0] == expected
     assert Requirement(expected)  # and pip's grammar takes it
+
+
+_PIPS_OWN_RESOLUTION = """
+import json
+from pip._internal.configuration import Configuration
+config = Configuration(isolated=False)
+config.load()
+items = {}
+for key, value in config.items():  # pip 24+: (file, its values), in override order
+    items.update(value if isinstance(value, dict) else {key: value})
+keys = {key for key in items}
+items = {key: config.get_value(key) for key in keys}  # what pip resolves for each
+out = {}
+for section in ("global", "install", ":env:"):
+    for key, value in items.items():
+        name, _, option = key.rpartition(".")
+        if name == section:
+            out[option] = value
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("case", ["user-and-global", "config-file", "devnull"])
+def test_pips_settings_are_read_as_pip_config_list_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """Read in-process (no ``pip config list`` per run), and the same as pip's answer."""
+    import subprocess
+    import sys
+
+    from gitdeps._build import environments
+
+    home, xdg_dirs = tmp_path / "home", tmp_path / "xdg"
+    (home / ".config" / "pip").mkdir(parents=True)
+    (home / ".pip").mkdir()
+    (xdg_dirs / "pip").mkdir(parents=True)
+    (xdg_dirs / "pip" / "pip.conf").write_text(
+        "[global]\nfind-links = /from/global\nindex-url = https://global.test/simple\n"
+    )
+    (home / ".pip" / "pip.conf").write_text("[global]\nindex-url = https://legacy.test/simple\n")
+    (home / ".config" / "pip" / "pip.conf").write_text(
+        "[global]\nindex-url = https://user.test/simple\n"
+        "[install]\nextra-index-url = https://a.test/simple https://b.test/simple\n"
+    )
+    for name in list(os.environ):
+        if name.startswith("PIP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(xdg_dirs))
+    monkeypatch.setenv("PIP_TRUSTED_HOST", "mirror.test")
+    if case == "config-file":
+        named = tmp_path / "named.conf"
+        named.write_text("[install]\nindex-url = https://named.test/simple\n")
+        monkeypatch.setenv("PIP_CONFIG_FILE", str(named))
+    elif case == "devnull":
+        monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    # What pip's install command takes: its merged configuration, sections in its order
+    # (``pip config list`` prints a key once per file that sets it, in no telling order).
+    resolved = subprocess.run(
+        [sys.executable, "-c", _PIPS_OWN_RESOLUTION], capture_output=True, text=True, check=True
+    ).stdout
+    keys = environments._PIP_KEYS
+    pips = {k: v for k, v in json.loads(resolved).items() if k in keys}
+    ours = {k: v for k, v in environments._pip_settings().items() if k in keys}
+    assert ours == pips
+    assert ours["trusted-host"] == "mirror.test"

@@ -72,17 +72,24 @@ def _outer_pip_usable() -> bool:
 
 
 def _pip_config_files() -> list[Path]:
+    """pip's configuration files, lowest precedence first, as pip 23-26 find them on
+    POSIX (``pip._internal.configuration``): global (each ``$XDG_CONFIG_DIRS``/pip, then
+    /etc), user (~/.pip, then ``$XDG_CONFIG_HOME``/pip; skipped when ``PIP_CONFIG_FILE``
+    names a file that exists), site (this interpreter's prefix), then ``PIP_CONFIG_FILE``.
+    ``PIP_CONFIG_FILE=/dev/null`` loads none."""
     explicit = os.environ.get("PIP_CONFIG_FILE")
-    if explicit:
-        return [] if explicit == os.devnull else [Path(explicit)]
+    if explicit == os.devnull:
+        return []
     home = Path.home()
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    files = [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf"), home / ".pip" / "pip.conf"]
-    files.append(config / "pip" / "pip.conf")
-    if sys.platform == "win32":  # pragma: no cover
-        files = [Path(os.environ.get("APPDATA", "")) / "pip" / "pip.ini"]
-    if os.environ.get("VIRTUAL_ENV"):
-        files.append(Path(os.environ["VIRTUAL_ENV"]) / "pip.conf")
+    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    files = [Path(d) / "pip" / "pip.conf" for d in dirs.split(os.pathsep) if d]
+    files.append(Path("/etc/pip.conf"))
+    if not (explicit and Path(explicit).exists()):
+        files.append(home / ".pip" / "pip.conf")
+        files.append(Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+    files.append(Path(sys.prefix) / "pip.conf")
+    if explicit:
+        files.append(Path(explicit))
     return files
 
 
@@ -90,15 +97,26 @@ _PIP_KEYS = ("index-url", "extra-index-url", "find-links", "trusted-host", "no-i
 
 
 def _pip_settings() -> dict[str, str]:
-    """pip's settings that installs need, as pip itself resolves them (``pip config
-    list``: every configuration file in pip's order, then ``PIP_*``); by reading the
-    files as pip documents them where pip is not beside gitdeps."""
-    key = tuple(
+    """pip's settings that installs need, as pip resolves them: its configuration files
+    in pip's order (``[global]``, then ``[install]``, of each), then ``PIP_*``. Read in
+    this process (a ``pip config list`` costs a Python start-up per run), once per set
+    of files as they are on disk. Where pip finds its files elsewhere (Windows, macOS),
+    ``pip config list`` itself is asked."""
+    environment = tuple(
         (name, value)
         for name, value in sorted(os.environ.items())
-        if name.startswith("PIP_") or name in ("HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "APPDATA")
+        if name.startswith("PIP_") or name in ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS")
     )
-    return dict(_pip_config_list(key) or _pip_files_and_environment())
+    if sys.platform in ("win32", "darwin"):  # pragma: no cover - pip's own paths there
+        return dict(_pip_config_list(environment))
+    stamps = []
+    for path in _pip_config_files():
+        try:
+            info = path.stat()
+            stamps.append((str(path), info.st_mtime_ns, info.st_size))
+        except OSError:
+            continue
+    return dict(_pip_files_and_environment(tuple(stamps), environment))
 
 
 @functools.lru_cache(maxsize=4)
@@ -119,10 +137,15 @@ def _pip_config_list(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[st
         return ()
     if proc.returncode != 0:
         return ()
+    return tuple(parse_pip_config_list(proc.stdout).items())
+
+
+def parse_pip_config_list(text: str) -> dict[str, str]:
+    """``pip config list``'s output, its sections merged as pip applies them."""
     import ast
 
     sections: dict[str, dict[str, str]] = {}
-    for line in proc.stdout.splitlines():
+    for line in text.splitlines():
         name, sep, quoted = line.partition("=")
         section, dot, option = name.rpartition(".")
         if not sep or not dot:
@@ -135,28 +158,36 @@ def _pip_config_list(environment: tuple[tuple[str, str], ...]) -> tuple[tuple[st
     merged: dict[str, str] = {}
     for section in ("global", "install", ":env:"):  # later wins, as pip applies them
         merged.update(sections.get(section, {}))
-    return tuple(merged.items())
+    return merged
 
 
-def _pip_files_and_environment() -> dict[str, str]:
-    """pip's configuration files in the documented order, then the environment."""
+@functools.lru_cache(maxsize=8)
+def _pip_files_and_environment(
+    stamps: tuple[tuple[str, int, int], ...], environment: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The files ``stamps`` names, in order, then the ``PIP_*`` of ``environment``: the
+    arguments are the cache key (a file that changes on disk is read again)."""
     import configparser
 
     values: dict[str, str] = {}
-    for path in _pip_config_files():
-        parser = configparser.ConfigParser(interpolation=None)
+    files: dict[str, dict[str, str]] = {"global": {}, "install": {}}
+    for path, _, _ in stamps:
+        parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
         except (configparser.Error, OSError, UnicodeDecodeError):
             continue
         for section in ("global", "install"):
             if parser.has_section(section):
-                values.update(dict(parser.items(section)))
+                files[section].update(dict(parser.items(section)))
+    values.update(files["global"])
+    values.update(files["install"])
+    given = dict(environment)
     for key in _PIP_KEYS:
-        env = os.environ.get("PIP_" + key.upper().replace("-", "_"))
+        env = given.get("PIP_" + key.upper().replace("-", "_"))
         if env is not None:
             values[key] = env
-    return values
+    return tuple(values.items())
 
 
 def uv_environment(env: dict[str, str]) -> dict[str, str]:
