@@ -216,8 +216,8 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--installer", choices=("auto", "pip", "uv"),
         default=os.environ.get("GITDEPS_INSTALLER", "auto"),
-        help="what installs build requirements into isolated environments (default: auto: uv "
-        "when it is installed, else pip; or $GITDEPS_INSTALLER)",
+        help="what installs build requirements into isolated environments (default: auto: the "
+        "uv that comes with gitdeps, pip where it cannot run; or $GITDEPS_INSTALLER)",
     )  # fmt: skip
     _cache_options(v)
     _config_option(v)

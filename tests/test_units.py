@@ -315,3 +315,32 @@ def test_pips_settings_are_read_as_pip_config_list_reads_them(
     ours = {k: v for k, v in environments._pip_settings().items() if k in keys}
     assert ours == pips
     assert ours["trusted-host"] == "mirror.test"
+
+
+def test_a_uv_that_cannot_run_falls_back_to_pip_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uv comes with gitdeps; where its binary cannot run, pip installs, and says so once."""
+    import subprocess
+    import sys
+
+    from gitdeps._build.environments import UvInstaller
+    from tests.support.wheels import make_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "tool", "1.0", {"tool.py": "X = 1\n"})
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "env")], check=True
+    )
+    python = tmp_path / "env" / "bin" / "python"
+    (tmp_path / "req.txt").write_text("tool==1.0\n")
+    broken = tmp_path / "uv"
+    broken.write_bytes(b"\x7fELF not a binary for this machine")
+    broken.chmod(0o755)
+    installer = UvInstaller(str(broken))
+    for _ in range(2):
+        installer.install(python, tmp_path / "req.txt", ["--no-index", "--find-links", str(wheels)])
+    said = [r.getMessage() for r in caplog.records if "cannot run here" in r.getMessage()]
+    assert len(said) == 1 and "installing build environments with pip" in said[0]
+    assert subprocess.run([python, "-c", "import tool"], check=False).returncode == 0

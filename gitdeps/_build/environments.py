@@ -388,8 +388,18 @@ class UvInstaller:
         env = uv_environment(_installer_environ())
         env["VIRTUAL_ENV"] = str(python.parent.parent)
         command = [self.uv, "pip", "install", "--python", str(python), "--quiet"]
-        with options_in_a_file([*pip_index_options(), *index_options]) as words:
-            run([*command, *_uv_options(words), "-r", str(requirements)], env=env)
+        try:
+            with options_in_a_file([*pip_index_options(), *index_options]) as words:
+                run([*command, *_uv_options(words), "-r", str(requirements)], env=env)
+        except OSError as exc:  # the binary cannot run here (another libc, no exec rights)
+            _say_uv_cannot_run(self.uv, exc.strerror or str(exc))
+            PipInstaller(_outer_pip_usable()).install(python, requirements, index_options)
+
+
+@functools.lru_cache(maxsize=1)
+def _say_uv_cannot_run(uv: str, reason: str) -> None:
+    """Once per run: the fallback to pip is said, not silent."""
+    logger.warning("uv (%s) cannot run here (%s); installing build environments with pip", uv, reason)
 
 
 @dataclasses.dataclass(frozen=True)
