@@ -144,3 +144,30 @@ def test_a_versioned_package_in_a_monorepo_matches_pip(
     )  # fmt: skip
     commit = str(parse_wheel_filename(wheel.name)[1]).rpartition("+g")[2]
     assert printed == pinned_version(pip_version, commit) == pip_version
+
+
+def test_a_project_that_holds_a_fork_of_its_backends_dependency_builds_as_pip_builds(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    """A repository whose own top-level package has the name of a module its build
+    backend imports (a private fork of packaging, of dunamai) must not shadow it: pip's
+    hook runs as a file, so the project folder is not on the backend's sys.path."""
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["hatchling>=1.24"]\nbuild-backend = "hatchling.build"\n'
+            '[project]\nname = "pathspec"\nversion = "0.99.0"\n'
+            '[tool.hatch.build.targets.wheel]\npackages = ["pathspec"]\n'
+        ),
+        # hatchling imports pathspec: the fork would break it if it were on sys.path
+        "pathspec/__init__.py": "raise ImportError('the private fork, not for hatchling')\n",
+    }
+    forge.push("o/pathspec.git", files)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"pathspec @ {forge.url('o/pathspec.git')}\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wh", cwd=app,
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert [p.name.split("-")[0] for p in (app / "wh").glob("*.whl")] == ["pathspec"]

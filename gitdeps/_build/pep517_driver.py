@@ -8,7 +8,8 @@ answer), calls ``build_wheel`` in the same process. Otherwise it returns the
 extra requirements and the caller takes the general path through PyPA build.
 
 It runs in the build environment's interpreter, which has nothing of gitdeps,
-so it is plain source handed to ``python -c``.
+so it is plain source handed to ``python -c`` (which drops the project folder from
+``sys.path`` first, as pip's hook script, run as a file, never has it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ _LEGACY = "setuptools.build_meta:__legacy__"
 
 DRIVER = r"""
 import importlib, json, os, sys
+# ``python -c`` puts the working directory (the project) first on sys.path: a project's
+# own package then shadows what its backend imports (a fork of packaging, of dunamai).
+# pip runs its hook script as a file, which keeps the project off sys.path; so here.
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
 source, outdir, backend, backend_path, result, config = sys.argv[1:7]
 config = json.loads(config)
 paths = [os.path.join(source, p) for p in json.loads(backend_path)]
