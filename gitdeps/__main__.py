@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,12 +66,8 @@ def _configure_logging(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    # Build backends' warnings (re-emitted by pyproject_hooks) are build output:
-    # shown with -v, like the rest of it. (Matched by name: importing
-    # pyproject_hooks here would slow every start-up.)
-    warnings.filterwarnings(
-        "default" if verbosity > 0 else "ignore", message=".*", module="pyproject_hooks.*"
-    )
+    # Warnings are log lines (build backends' are filtered by category in _build/pypa.py,
+    # which imports pyproject_hooks: importing it here would slow every start-up).
     logging.captureWarnings(True)
     # azure-identity explains its failures at length; gitdeps says it in one line.
     azure = logging.getLogger("azure")

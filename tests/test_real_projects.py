@@ -171,3 +171,45 @@ def test_a_project_that_holds_a_fork_of_its_backends_dependency_builds_as_pip_bu
     )  # fmt: skip
     assert ran.returncode == 0, ran.output
     assert [p.name.split("-")[0] for p in (app / "wh").glob("*.whl")] == ["pathspec"]
+
+
+_WARNING_BACKEND = """\
+import warnings
+from setuptools import build_meta as _setuptools
+from setuptools.build_meta import *  # noqa: F403
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return ["flit_core>=3.9,<4"]  # more than build-system.requires: PyPA build's path
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    for n in range(40):
+        warnings.warn(f"BANNER-{n}: this setup is deprecated", UserWarning, stacklevel=1)
+    return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["default", "-v"])
+def test_a_backends_warnings_are_build_output_shown_with_v_only(
+    forge: Forge, tmp_path: Path, canary: str, verbose: bool
+) -> None:
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools>=70"]\nbuild-backend = "backend"\n'
+            'backend-path = ["_build"]\n[project]\nname = "noisy"\nversion = "1.0"\n'
+            '[tool.setuptools]\npackages = ["noisy"]\n'
+        ),
+        "_build/backend.py": _WARNING_BACKEND,
+        "noisy/__init__.py": "",
+    }
+    forge.push("o/noisy.git", files)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"noisy @ {forge.url('o/noisy.git')}\n")
+    ran = run_gitdeps(
+        *(["-v"] if verbose else []), "vendor", "-r", "requirements.txt", "-o", "wh", cwd=app,
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert ("BANNER-" in ran.stderr) == verbose, ran.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 import os
 import sys
 import tempfile
@@ -34,6 +35,14 @@ from .._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # 
 __all__ = ["build_wheel"]
 
 logger = logging.getLogger("gitdeps")
+
+# A backend's warnings (setuptools' deprecation banners: a hundred lines for one pbr
+# package) are build output, shown with -v like the rest of it. pyproject_hooks re-emits
+# them with the backend's own file as their location, so only their category tells them.
+warnings.filterwarnings(
+    "default" if logger.isEnabledFor(logging.DEBUG) else "ignore",
+    category=pyproject_hooks.BuildBackendWarning,
+)
 
 # Zip archives cannot hold dates before 1980.
 _ZIP_EPOCH = 315532800
