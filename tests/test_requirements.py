@@ -208,3 +208,40 @@ def test_parse_never_crashes_with_anything_but_its_own_error(text: str) -> None:
         parse_git_url("git+" + text)
     except InvalidGitURL:
         pass
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("pkg==1.0 --hash=somehash", "pip needs a hash name and a value"),
+        ("pkg==1.0 --hash=md5:0123", "pip allows only sha256, sha384, sha512"),
+        ("pkg==1.0 --hash=SHA256:ab", "pip allows only sha256, sha384, sha512"),
+        ("invalid.whl", "invalid.whl is not a valid wheel filename"),
+        ("./missing/pkg", "'./missing/pkg' looks like a path, and no file or folder is there"),
+        ("./empty", "folder './empty' is not installable"),
+    ],
+)
+def test_a_line_pip_refuses_is_refused_here_not_on_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, said: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text(line + "\n")
+    with pytest.raises(RequirementError, match=r"requirements\.txt:1: ") as caught:
+        parse_requirement_files([tmp_path / "requirements.txt"])
+    assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["acme-1.0+local-py3-none-any.whl", "./pkg", "./pkg[extra]", "pkg==1.0 --hash=sha256:ab"],
+)
+def test_a_line_pip_takes_passes_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text(line + "\n")
+    (entry,) = parse_requirement_files([tmp_path / "requirements.txt"]).entries
+    assert isinstance(entry, PassThrough) and entry.text == line

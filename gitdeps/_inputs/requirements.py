@@ -432,6 +432,7 @@ class _Parser:
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
             self._check_no_password(location, raw)
+            _check_local(requirement, location, base)
             self.entries.append(PassThrough(raw, location))
             return
         self._add_git(entry, options, location)
@@ -452,7 +453,7 @@ class _Parser:
 
     def _options(self, words: Sequence[str], location: Location, raw: str) -> list[_Opt]:
         try:
-            return pip_options(words)
+            found = pip_options(words)
         except _OptionError as exc:
             raise RequirementError.at(
                 location,
@@ -463,6 +464,10 @@ class _Parser:
                 "-C on a requirement)",
                 detail=raw,
             ) from None
+        for name, value in found:
+            if name == "--hash":
+                _check_hash(value or "", location)
+        return found
 
     def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
         options = self._options(_split(line, location, raw), location, raw)
@@ -612,6 +617,68 @@ def _config_settings(options: Sequence[_Opt], location: Location) -> tuple[tuple
     return tuple(settings)
 
 
+_STRONG_HASHES = ("sha256", "sha384", "sha512")  # pip's STRONG_HASHES
+_ARCHIVES = (".whl", ".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz")
+
+
+def _check_hash(value: str, location: Location) -> None:
+    """``--hash`` as pip's option callback reads it: ``name:value``, a strong hash."""
+    name, sep, digest = value.partition(":")
+    if not sep or not digest:
+        raise RequirementError.at(
+            location,
+            f"--hash={value}: pip needs a hash name and a value, like --hash=sha256:abcde...",
+        )
+    if name not in _STRONG_HASHES:  # as pip compares it: SHA256 is refused
+        raise RequirementError.at(
+            location,
+            f"--hash={name}:...: pip allows only {', '.join(_STRONG_HASHES)} for --hash",
+        )
+
+
+def _is_archive(text: str) -> bool:
+    return "://" not in text and text.lower().endswith(_ARCHIVES)
+
+
+def _check_local(text: str, location: Location, base: Path) -> None:
+    """A local path or archive that passes through, checked as pip checks it when it
+    reads the line (``parse_req_from_line``), so that it fails here, not on the target:
+    a wheel file name must be one; a path that is no archive must exist, and a folder
+    must hold a project."""
+    path_text = text.partition(" ;")[0].partition("; ")[0].strip()
+    if "://" in path_text or not path_text:
+        return
+    path_text = re.sub(r"\[[^\]]*\]$", "", path_text)  # extras: ./pkg[extra]
+    name = Path(path_text).name
+    if path_text.lower().endswith(".whl"):
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        try:
+            parse_wheel_filename(name)
+        except InvalidWheelFilename:
+            raise RequirementError.at(
+                location, f"{name} is not a valid wheel filename; pip refuses it too"
+            ) from None
+        return
+    if _is_archive(path_text) or (
+        not path_text.startswith((".", "/", "~")) and "/" not in path_text
+    ):
+        return
+    candidates = [Path(path_text).expanduser(), base / Path(path_text).expanduser()]
+    found = next((c for c in candidates if c.exists()), None)
+    if found is None:
+        raise RequirementError.at(
+            location,
+            f"{path_text!r} looks like a path, and no file or folder is there; pip refuses it too",
+            hint="check the path (relative paths are read from the working directory)",
+        )
+    if found.is_dir() and not any((found / f).is_file() for f in ("pyproject.toml", "setup.py")):
+        raise RequirementError.at(
+            location,
+            f"folder {path_text!r} is not installable: it has neither pyproject.toml nor setup.py",
+        )
+
+
 def _requirement(
     text: str, location: Location, *, editable: bool
 ) -> tuple[GitRequirement, EmbeddedCredential | None] | None:
@@ -639,8 +706,10 @@ def _requirement(
             editable=editable,
         )
         return requirement, credential
-    looks_like_path = text.startswith((".", "/", "~")) or (
-        "/" in text and "@" not in text and " " not in text
+    looks_like_path = (
+        text.startswith((".", "/", "~"))
+        or ("/" in text and "@" not in text and " " not in text)
+        or _is_archive(text.partition(";")[0].strip())
     )
     if looks_like_path or "://" in text.split("@", 1)[0]:
         return None  # a local path or archive URL: pip's business, passed through
