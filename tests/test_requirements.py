@@ -219,6 +219,7 @@ def test_parse_never_crashes_with_anything_but_its_own_error(text: str) -> None:
         ("invalid.whl", "invalid.whl is not a valid wheel filename"),
         ("./missing/pkg", "'./missing/pkg' looks like a path, and no file or folder is there"),
         ("./empty", "folder './empty' is not installable"),
+        ("-r http://example.test/r.txt", "from URLs are not supported: http://example.test/r"),
     ],
 )
 def test_a_line_pip_refuses_is_refused_here_not_on_the_target(

@@ -26,6 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .._errors import RequirementError
+from .._secret import redact
 from .giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
 from .pyproject import is_pyproject, requirement_lines
 
@@ -567,6 +568,12 @@ class _Parser:
     def _include(self, location: Location, base: Path, value: str) -> None:
         if not value:
             raise RequirementError.at(location, "-r needs a file name")
+        if "://" in value:  # a Path would make http:// of it http:/
+            raise RequirementError.at(
+                location,
+                f"requirement files from URLs are not supported: {redact(value)}",
+                hint="download it first and pass the local file",
+            )
         path = Path(value) if os.path.isabs(value) else base / value
         self.entries.append(IncludedFile(path, location))
         self.read(path, included_from=location)
