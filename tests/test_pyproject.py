@@ -158,3 +158,32 @@ def test_vendor_a_project_declared_in_pyproject(forge: Forge, tmp_path: Path, ca
     assert run_python(
         python, "import acme_core, publicdep; print(acme_core.VALUE)", cwd=app
     ).strip() == ("acme-core 1.4.0")
+
+
+@pytest.mark.parametrize("holds", [True, False], ids=["one-holds", "none-holds"])
+def test_uv_sources_selected_by_markers_take_the_one_uv_would_take_here(
+    tmp_path: Path, holds: bool
+) -> None:
+    """uv takes the first source whose marker holds; gitdeps vendors that one (not the
+    first of the list), and none when no marker holds (the package is the index's)."""
+    import sys
+
+    this = sys.platform
+    other = "definitely-not-" + this
+    wanted = this if holds else other
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["acme", "tool>=1"]\n'
+        "[tool.uv.sources]\nacme = [\n"
+        f'  {{ git = "https://h.test/o/acme.git", tag = "v1", marker = "sys_platform == \'{other}\'" }},\n'
+        f'  {{ git = "https://h.test/o/acme.git", branch = "dev", marker = "sys_platform == \'{wanted}\'" }},\n'
+        "]\n"
+        f'tool = [{{ git = "https://h.test/o/tool.git", marker = "sys_platform == \'{other}\'" }}]\n'
+    )
+    entries = parse_requirement_files([tmp_path / "pyproject.toml"]).entries
+    git = [e for e in entries if isinstance(e, GitRequirement)]
+    passed = [e.text for e in entries if isinstance(e, PassThrough)]
+    if wanted == this:
+        assert [(g.name, g.url.ref) for g in git] == [("acme", "dev")]
+        assert passed == ["tool>=1"]
+    else:
+        assert git == [] and passed == ["acme", "tool>=1"]

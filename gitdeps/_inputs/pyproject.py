@@ -18,6 +18,7 @@ reads ``requirements.txt``: lines that name git are vendored, the others passed 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ from packaging.utils import canonicalize_name
 
 from .._errors import RequirementError
 from .._toml import tomllib
+
+logger = logging.getLogger("gitdeps")
 
 __all__ = ["is_pyproject", "requirement_lines"]
 
@@ -122,14 +125,43 @@ def _sources(tool: Mapping[str, Any], poetry: Mapping[str, Any]) -> dict[str, Ma
     """Git sources by canonical name: uv's, and Poetry's git tables."""
     found: dict[str, Mapping[str, Any]] = {}
     for name, source in (tool.get("uv", {}).get("sources", {}) or {}).items():
-        if isinstance(source, list):  # per-marker sources: the first without a marker
-            source = next((s for s in source if "marker" not in s), source[0] if source else {})
+        if isinstance(source, list):
+            source = _for_this_machine(name, source)
         if isinstance(source, dict) and "git" in source:
             found[canonicalize_name(name)] = source
     for name, spec in (poetry.get("dependencies", {}) or {}).items():
         if isinstance(spec, dict) and "git" in spec:
             found.setdefault(canonicalize_name(name), spec)
     return found
+
+
+def _for_this_machine(name: str, sources: list[Any]) -> Mapping[str, Any]:
+    """Of uv's marker-selected sources (``acme = [{git=..., marker="..."}, ...]``), the
+    one uv would use here: the first whose marker holds on this machine, or none (the
+    index), as uv does. gitdeps vendors one commit per package, so it says which."""
+    from packaging.markers import InvalidMarker, Marker
+
+    for source in sources:
+        if not isinstance(source, dict):
+            continue
+        text = source.get("marker")
+        if text is None:
+            return source
+        try:
+            holds = Marker(str(text)).evaluate()
+        except InvalidMarker as exc:
+            raise RequirementError(f"[tool.uv.sources] {name}: marker {text!r}: {exc}") from None
+        if holds:
+            if len(sources) > 1:
+                logger.info(
+                    "%s: of its %d uv sources, the one for this machine (%s) is vendored",
+                    name,
+                    len(sources),
+                    text,
+                )
+            return source
+    logger.info("%s: none of its uv sources' markers holds here: it comes from the index", name)
+    return {}
 
 
 def _git_url(path: Path, name: str, source: Mapping[str, Any]) -> str:
