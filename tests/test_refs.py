@@ -69,6 +69,19 @@ def test_vendor_a_short_hash_that_is_no_tip(forge: Forge, tmp_path: Path, canary
     assert "Traceback" not in ran.output
 
 
+def test_a_full_hash_that_is_not_there_says_so(forge: Forge, tmp_path: Path, canary: str) -> None:
+    forge.push("o/pkg.git", project("pkg", "1.0"))
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    ran = vendor_in(
+        tmp_path / "app",
+        f"pkg @ {forge.url('o/pkg.git', missing)}",
+        env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )
+    assert ran.returncode == 5, ran.output
+    assert f"would not send commit {missing[:12]} of" in ran.stderr, ran.stderr
+    assert "unexpectedly closed" not in ran.stderr and "Traceback" not in ran.output
+
+
 def test_the_listing_leaves_out_review_refs_unless_one_is_asked_for(
     forge: Forge, canary: str
 ) -> None:

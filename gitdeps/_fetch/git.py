@@ -431,7 +431,9 @@ def _errors(
                 f"cannot reach {where} through the proxy for {url.repo}: {fault[1]}",
                 hint="check HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), or git's http.proxy",
             ) from exc
-        if commit is not None and "not our ref" in text:
+        # git http-backend hangs up on a want it will not serve (upload-pack said "not our
+        # ref" on its standard error, which HTTP does not carry).
+        if commit is not None and ("not our ref" in text or isinstance(exc, HangupException)):
             raise FetchError(
                 f"{url.hostport} would not send commit {commit[:12]} of {url.repo}: it does not "
                 "exist there, or the host refuses to fetch a commit that is no longer a branch "
