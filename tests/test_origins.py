@@ -38,6 +38,20 @@ def test_a_port_specific_variable_wins_for_its_port_only() -> None:
     assert elsewhere is not None and elsewhere.token.reveal() == "for-the-host"
 
 
+def test_a_port_specific_user_name_wins_for_its_port_only() -> None:
+    credentials = Credentials(
+        environ={
+            "GITDEPS_TOKEN_H_TEST": "t",
+            "GITDEPS_USERNAME_H_TEST_8443": "on-8443",
+            "GITDEPS_USERNAME_H_TEST": "elsewhere",
+        }
+    )
+    on_port = credentials.for_url(_url("git+https://h.test:8443/o/r.git"))
+    other = credentials.for_url(_url("git+https://h.test/o/r.git"))
+    assert on_port is not None and on_port.username == "on-8443"
+    assert other is not None and other.username == "elsewhere"
+
+
 def test_two_hosts_that_share_a_variable_name_are_refused() -> None:
     credentials = Credentials(environ={"GITDEPS_TOKEN_A_B_TEST": "secret"})
     assert credentials.for_url(_url("git+https://a-b.test/o/r.git")) is not None

@@ -7,8 +7,9 @@ that origin only:
 1. ``GITDEPS_TOKEN_<HOST>_<PORT>`` for a URL with a port, then
    ``GITDEPS_TOKEN_<HOST>`` (host upper-cased, non-alphanumerics as ``_``; an
    empty value counts as unset, surrounding white space is dropped), with
-   ``GITDEPS_USERNAME_<HOST>`` to override the user name sent with it. Two hosts
-   of one run whose names map to the same variable are refused;
+   ``GITDEPS_USERNAME_<HOST>_<PORT>`` or ``GITDEPS_USERNAME_<HOST>`` to override the user
+   name sent with it. Two named hosts whose names map to the same variable are both
+   refused it;
 2. the well-known CI variables of the host's kind (Azure Pipelines, GitHub
    Actions, GitLab CI);
 3. a credential embedded in a requirement URL (accepted with a warning, used for
@@ -221,7 +222,10 @@ class Credentials:
             value = self._environ.get(name, "").strip()  # a pasted newline is no part of it
             if value:
                 self._claim(name, host)
-                override = self._environ.get(f"GITDEPS_USERNAME_{host_env_key(host)}")
+                user = f"GITDEPS_USERNAME_{host_env_key(host)}"
+                override = (
+                    self._environ.get(f"{user}_{url.port}") if url.port is not None else None
+                ) or self._environ.get(user)
                 return Credential(
                     host, Secret(value), source=name, username=override or HOST_KINDS[kind].username
                 )
