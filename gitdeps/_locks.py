@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import _stop as stop
 from ._errors import GitDepsError, InUseError
 from ._settings import env_seconds
 
@@ -29,6 +31,7 @@ __all__ = ["exclusive", "exclusive_within", "lock_timeout", "shared"]
 progress = logging.getLogger("gitdeps.progress")
 
 _ANNOUNCE_AFTER = 1.0  # seconds of silent waiting before the wait is said
+_SLICE = 0.5  # the longest one wait for a lock blocks, signals unseen
 
 
 def lock_timeout() -> float:
@@ -45,9 +48,17 @@ def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: floa
             acquire(min(_ANNOUNCE_AFTER, bound))
         except Timeout:
             progress.info("waiting for another gitdeps run to finish with %s", what)
-            try:
-                acquire(max(bound - _ANNOUNCE_AFTER, 0))
-            except Timeout:
+            give_up = time.monotonic() + max(bound - _ANNOUNCE_AFTER, 0)
+            while True:
+                # In slices, so that a worker waiting for a cache entry ends with the run
+                # (Ctrl-C, SIGTERM, a failure elsewhere), not after GITDEPS_LOCK_TIMEOUT.
+                stop.check(f"taking {what}")
+                try:
+                    acquire(max(0.0, min(_SLICE, give_up - time.monotonic())))
+                    return
+                except Timeout:
+                    if time.monotonic() < give_up:
+                        continue
                 raise InUseError(
                     f"another gitdeps run held {what} for {bound:.0f} s",
                     input=str(path),

@@ -224,3 +224,29 @@ def test_a_wrong_wheel_in_the_cache_is_rebuilt_with_one_warning(
     again = app.vendor("--no-build-isolation", lock=False)
     assert again.returncode == 0 and "not its wheel" not in again.stderr, again.output
     assert "cached lib-1.0-" in again.stderr
+
+
+@pytest.mark.slow
+def test_a_signal_ends_a_run_waiting_for_the_cache_another_run_holds(
+    tmp_path: Path, _own_cache: Path
+) -> None:
+    """The wait for a lock another run holds ends with the run, although
+    GITDEPS_LOCK_TIMEOUT is an hour."""
+    from gitdeps._locks import exclusive_within
+
+    _own_cache.mkdir(parents=True, exist_ok=True)
+    app = App.make(tmp_path / "app", "publicdep")
+    with exclusive_within(_own_cache / "in-use.sqlite", 5) as held:  # as `cache clean` does
+        assert held
+        proc = _vendor(app.root, env={"GITDEPS_LOCK_TIMEOUT": "3600"})
+        stream = proc.stderr
+        assert stream is not None
+        first: list[str] = []
+        reader = threading.Thread(target=lambda: first.append(stream.readline()), daemon=True)
+        reader.start()
+        reader.join(120)
+        assert first and "waiting for another gitdeps run" in first[0], first
+        proc.send_signal(signal.SIGTERM)
+        stderr = first[0] + _ended(proc)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
