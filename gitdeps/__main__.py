@@ -64,6 +64,11 @@ def _configure_logging(verbosity: int) -> None:
     handler.setFormatter(_Formatter(color))
     root = logging.getLogger("gitdeps")
     root.handlers[:] = [handler]
+    from ._annotations import AnnotationHandler, pipeline
+
+    where = pipeline()
+    if where is not None:  # errors and warnings also where the pipeline shows problems
+        root.addHandler(AnnotationHandler(where, sys.stderr))
     root.setLevel(level)
     root.propagate = False
     # Warnings are log lines (build backends' are filtered by category in _build/pypa.py,

@@ -1,0 +1,44 @@
+"""Errors and warnings in the pipeline's own format (GitHub Actions, Azure Pipelines),
+escaped so that no message can end or start a command, and never with a token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitdeps._annotations import annotation, pipeline
+from tests.support.app import App
+
+
+def test_the_pipeline_is_told_by_its_own_variables() -> None:
+    assert pipeline({"GITHUB_ACTIONS": "true"}) == "github"
+    assert pipeline({"TF_BUILD": "True"}) == "azure"
+    assert pipeline({"CI": "true"}) is None
+
+
+def test_a_message_cannot_break_out_of_its_command() -> None:
+    text = "req.txt:3: 100% broken,\n::error::forged"
+    github = annotation("error", text, "github")
+    assert github == "::error file=req.txt,line=3::req.txt:3: 100%25 broken,%0A::error::forged"
+    azure = annotation("warning", "a;b]c\n##vso[task.complete]", "azure")
+    assert azure == "##vso[task.logissue type=warning]a;b]c%0A##vso[task.complete]"
+    assert "\n" not in github + azure
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "prefix"),
+    [("GITHUB_ACTIONS", "::error file=requirements.txt,line=1::"),
+     ("TF_BUILD", "##vso[task.logissue type=error;sourcepath=requirements.txt;linenumber=1]")],
+)  # fmt: skip
+def test_an_error_in_ci_is_annotated_and_holds_no_token(
+    tmp_path: Path, canary: str, variable: str, prefix: str
+) -> None:
+    app = App.make(tmp_path / "app", f"pkg @ git+http://u:{canary}@127.0.0.1:9/o/pkg.git")
+    ran = app.vendor(env={variable: "true"}, lock=False)
+    assert ran.returncode == 5, ran.output
+    assert any(line.startswith(prefix) for line in ran.stderr.splitlines()), ran.stderr
+    kind = "::warning" if variable == "GITHUB_ACTIONS" else "##vso[task.logissue type=warning"
+    assert kind in ran.stderr  # the credential-in-URL warning
+    assert canary not in ran.output
