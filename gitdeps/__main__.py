@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +55,19 @@ class _Formatter(logging.Formatter):
         return f"\033[{code}m{word}\033[0m" if self._color else word
 
 
+def use_color(environ: Mapping[str, str], tty: bool) -> bool:
+    """no-color.org and force-color.org: a non-empty ``NO_COLOR`` turns colour off, a
+    non-empty ``FORCE_COLOR`` on (also without a terminal); empty values do not count."""
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return tty and environ.get("TERM") != "dumb"
+
+
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
-    color = (
-        sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-    )
+    color = use_color(os.environ, sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter(color))
     root = logging.getLogger("gitdeps")

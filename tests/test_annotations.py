@@ -1,5 +1,6 @@
-"""Errors and warnings in the pipeline's own format (GitHub Actions, Azure Pipelines),
-escaped so that no message can end or start a command, and never with a token."""
+"""What a pipeline and a terminal see: errors and warnings in the pipeline's own format
+(GitHub Actions, Azure Pipelines), escaped so that no message can end or start a
+command and never with a token; colour as NO_COLOR and FORCE_COLOR say."""
 
 from __future__ import annotations
 
@@ -42,3 +43,24 @@ def test_an_error_in_ci_is_annotated_and_holds_no_token(
     kind = "::warning" if variable == "GITHUB_ACTIONS" else "##vso[task.logissue type=warning"
     assert kind in ran.stderr  # the credential-in-URL warning
     assert canary not in ran.output
+
+
+@pytest.mark.parametrize(
+    ("environ", "tty", "color"),
+    [
+        ({}, True, True),
+        ({}, False, False),
+        ({"NO_COLOR": ""}, True, True),  # empty: does not count (no-color.org)
+        ({"NO_COLOR": "1"}, True, False),
+        ({"FORCE_COLOR": "1"}, False, True),
+        ({"FORCE_COLOR": ""}, False, False),
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, True, False),
+        ({"TERM": "dumb"}, True, False),
+    ],
+)
+def test_colour_follows_no_color_and_force_color(
+    environ: dict[str, str], tty: bool, color: bool
+) -> None:
+    from gitdeps.__main__ import use_color
+
+    assert use_color(environ, tty) is color
