@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from ._cache.local import Cache
@@ -92,8 +92,42 @@ def _configure_logging(verbosity: int) -> None:
     py_warnings.propagate = False
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        hint = ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice[2]) or [
+                c.strip() for c in choice[2].split(",")
+            ]
+            close = difflib.get_close_matches(choice[1], options, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+        elif unknown:
+            close = difflib.get_close_matches(unknown[1].split("=")[0], self._all_options(), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+        super().error(message + hint)
+
+    def _all_options(self) -> list[str]:
+        """This parser's option strings and those of its commands."""
+        found: list[str] = []
+        for action in self._actions:
+            found += [o for o in action.option_strings if o.startswith("--")]
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found += [
+                        o for a in sub._actions for o in a.option_strings if o.startswith("--")
+                    ]
+        return sorted(set(found))
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gitdeps",
         description=(
             "Vendor private git requirements into a wheelhouse at build time, so the deploy "
@@ -110,7 +144,7 @@ def make_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="show only warnings and errors"
     )
     # -v and -q after the command too (`gitdeps vendor -q ...`), as users type them.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     again = common.add_mutually_exclusive_group()
     again.add_argument(
         "-v",

@@ -64,3 +64,22 @@ def test_colour_follows_no_color_and_force_color(
     from gitdeps.__main__ import use_color
 
     assert use_color(environ, tty) is color
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggested"),
+    [
+        (["vendr"], "did you mean 'vendor'?"),
+        (["vendor", "-r", "r.txt", "--installer", "uvv"], "did you mean 'uv'?"),
+        (["vendor", "-r", "r.txt", "-o", "wh", "--wheelhose", "x"], "did you mean --wheelhouse?"),
+    ],
+)
+def test_a_mistyped_command_choice_or_option_gets_a_suggestion(
+    argv: list[str], suggested: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitdeps.__main__ import make_parser
+
+    with pytest.raises(SystemExit) as exited:
+        make_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert suggested in capsys.readouterr().err
