@@ -34,7 +34,9 @@ def check_auth(
     config: str | os.PathLike[str] | None = None,
 ) -> list[HostReport]:
     """One ``ls-remote`` per host with the credential gitdeps would use; no secret returned."""
-    parsed = parse_requirement_files([Path(r) for r in requirements])
+    from ._prebuild import vendored_from
+
+    parsed = parse_requirement_files([vendored_from(Path(r)) for r in requirements])
     settings = load_config(Path(config) if config else None)
     scope = Scope.of((r.url for r in parsed.git), settings)
     credentials = Credentials(parsed.credentials, config=settings, scope=scope)

@@ -18,7 +18,7 @@ from ._options import VendorOptions
 from ._outputs.render import HEADER
 from ._vendor import VendorResult, vendor
 
-__all__ = ["WHEELHOUSE", "original_path", "prebuild"]
+__all__ = ["WHEELHOUSE", "original_path", "prebuild", "vendored_from"]
 
 logger = logging.getLogger("gitdeps")
 progress = logging.getLogger("gitdeps.progress")
@@ -63,16 +63,33 @@ def prebuild(
             "no requirements file in the app root",
             hint="run gitdeps prebuild there, or set CUSTOM_REQUIREMENTSTXT_PATH",
         )
-    if not parse_requirement_files([original]).git:
-        progress.info("%s has no git requirements: nothing to vendor", original.name)
-        if not ours:
-            original.unlink()  # leave the app exactly as it was
-        return None
-    options = VendorOptions(
-        locked=locked,
-        jobs=jobs,
-        use_cache=use_cache,
-        config=Path(config) if config is not None else None,
-        config_root=app,
-    )
-    return vendor([original], app / WHEELHOUSE, target, app / "gitdeps.lock", options=options)
+    try:
+        if not parse_requirement_files([original]).git:
+            progress.info("%s has no git requirements: nothing to vendor", original.name)
+            if not ours:
+                original.unlink()  # leave the app exactly as it was
+            return None
+        options = VendorOptions(
+            locked=locked,
+            jobs=jobs,
+            use_cache=use_cache,
+            config=Path(config) if config is not None else None,
+            config_root=app,
+        )
+        return vendor([original], app / WHEELHOUSE, target, app / "gitdeps.lock", options=options)
+    except BaseException:
+        if not ours:  # the requirements file is as it was: so is the app
+            original.unlink(missing_ok=True)
+        raise
+
+
+def vendored_from(requirements: Path) -> Path:
+    """The file to read for ``requirements``: the kept original when gitdeps prebuild
+    rewrote it (the rewritten one names no git host), else itself."""
+    original = original_path(requirements)
+    try:
+        with requirements.open("rb") as handle:
+            written_by_us = handle.read(len(HEADER)) == HEADER.encode()
+    except OSError:
+        return requirements
+    return original if written_by_us and original.exists() else requirements

@@ -58,6 +58,10 @@ def test_prebuild_twice_then_oryx_pip_installs_without_credentials(
     assert second.returncode == 0, second.output
     assert (app / "requirements.gitdeps-original.txt").read_text() == original
     assert (app / "requirements.txt").read_text() == rewritten
+    # After prebuild, auth check reads the kept original (the rewritten file names no host).
+    checked = run_gitdeps("auth", "check", cwd=app, env=env)
+    assert checked.returncode == 0, checked.output
+    assert checked.stdout.startswith(forge.server.url.split("//")[1] + ":"), checked.stdout
 
     forge.server.stop()
     site_packages = _oryx_functions_install(app)
@@ -108,3 +112,4 @@ def test_prebuild_failure_leaves_the_app_as_it_was(forge: Forge, tmp_path: Path)
     assert "GITDEPS_TOKEN_127_0_0_1" in ran.stderr
     assert (app / "requirements.txt").read_text() == original
     assert not (app / ".gitdeps").exists()
+    assert not (app / "requirements.gitdeps-original.txt").exists()
