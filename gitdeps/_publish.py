@@ -67,6 +67,24 @@ def _form(wheel: Path) -> tuple[bytes, str]:
     return body, content_type
 
 
+# Azure Artifacts' Python feeds refuse local version segments (the Developer Community
+# item "local version segments for Python package feeds"; python-versioneer#304).
+_NO_LOCAL_VERSIONS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+
+
+def _check_feed_takes(host: str, wheel: Path) -> None:
+    """Refuse before any upload what the feed would refuse after some."""
+    version = wheel.name.split("-")[1] if wheel.name.count("-") >= 4 else ""
+    if "+" in version and host.endswith(_NO_LOCAL_VERSIONS):
+        raise GitDepsError.at(
+            wheel.name,
+            f"version {version} has a local segment ('+{version.split('+', 1)[1]}'), which "
+            "Azure Artifacts refuses",
+            hint="vendor that package from a tag (a tagged commit gets no '+g<commit>' "
+            "label), or publish to a feed that takes local versions",
+        )
+
+
 def _authorization(credential: Credential) -> str:
     if credential.scheme == "bearer":
         # Feeds take Entra tokens as the password of Basic auth.
@@ -120,11 +138,14 @@ def publish(
     settings = load_config(Path(config) if config else None)
     credentials = Credentials(config=settings, scope=Scope.of([url], settings))
     credential = credentials.for_url(url)
-    uploaded = []
-    for item in wheels:
+    for item in wheels:  # all checked before the first upload
         wheel = Path(item)
         if not wheel.is_file() or wheel.suffix != ".whl":
             raise GitDepsError.at(wheel, "not a wheel file", hint="pass the wheels of a wheelhouse")
+        _check_feed_takes(host, wheel)
+    uploaded = []
+    for item in wheels:
+        wheel = Path(item)
         body, content_type = _form(wheel)
         headers = {"Content-Type": content_type}
         if credential is not None:

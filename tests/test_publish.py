@@ -92,3 +92,14 @@ def test_a_redirected_upload_is_no_upload_and_the_token_stays_home(
     assert f"with a redirect (HTTP {status}) to localhost:" in ran.stderr
     assert "nothing was uploaded" in ran.stderr and "uploaded 1" not in ran.stdout
     assert canary not in ran.output
+
+
+def test_azure_artifacts_is_not_sent_a_local_version_it_would_refuse(tmp_path: Path) -> None:
+    from gitdeps import GitDepsError
+    from gitdeps._publish import publish
+
+    tagged = make_wheel(tmp_path, "acme-core", "1.0", {"acme_core/__init__.py": ""})
+    branch = make_wheel(tmp_path, "acme-utils", "1.2+gabc123", {"acme_utils/__init__.py": ""})
+    feed = "https://pkgs.dev.azure.com/org/_packaging/feed/pypi/upload/"
+    with pytest.raises(GitDepsError, match=r"acme_utils-1\.2\+gabc123.*Azure Artifacts refuses"):
+        publish([tagged, branch], feed)  # refused before any upload: no request is made
