@@ -157,7 +157,7 @@ class _Watched:
                 current.expired = True
                 raise DeadlinePassed("the deadline of this exchange passed")
             self.gitdeps_exchange, self.gitdeps_until = current, current.deadline
-        elif self.gitdeps_exchange is None or self.gitdeps_until <= now:
+        else:  # a request of its own (LFS, publish): its own deadline, from now
             self.gitdeps_exchange, self.gitdeps_until = None, now + limits().deadline
 
     def _gitdeps_phase(self, seconds: float | None) -> None:
