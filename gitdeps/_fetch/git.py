@@ -587,25 +587,15 @@ def find_commits(url: GitURL, prefix: str, credentials: Credentials, repo_dir: P
         def fetch(credential: Credential | None) -> None:
             client, path = _client(url, credential)
             with _bounded(client, url, "searching the history of"):
-                if url.scheme == "file":
-                    client.fetch(
-                        path,
-                        repo,
-                        determine_wants=determine_wants,
-                        ref_prefix=[b"refs/heads/", b"refs/tags/"],
-                        filter_spec=b"tree:0",
-                    )
-                else:
-                    _fetch_pack(
-                        client,
-                        path,
-                        repo,
-                        determine_wants,
-                        None,
-                        depth=None,
-                        ref_prefix=(b"refs/heads/", b"refs/tags/"),
-                        filter_spec=b"tree:0",
-                    )
+                _fetch_filtered(
+                    client,
+                    url,
+                    path,
+                    repo,
+                    determine_wants,
+                    ref_prefix=(b"refs/heads/", b"refs/tags/"),
+                    filter_spec=b"tree:0",
+                )
 
         _run(url, credentials, "search the history of", fetch)
         wanted = prefix.lower().encode("ascii")
@@ -718,6 +708,39 @@ def _local_history(
     return True
 
 
+def _fetch_filtered(
+    client: Any,
+    url: GitURL,
+    path: bytes,
+    repo: Repo,
+    determine_wants: Callable[..., list[bytes]],
+    *,
+    ref_prefix: Sequence[bytes],
+    filter_spec: bytes,
+) -> Any:
+    """A whole-history fetch with a partial-clone filter: over the network through the
+    streaming pack path (a host that ignores the filter costs disk, not memory); from a
+    local repository with dulwich's local copy, when git did not stream it."""
+    if url.scheme == "file":
+        return client.fetch(
+            path,
+            repo,
+            determine_wants=determine_wants,
+            ref_prefix=list(ref_prefix),
+            filter_spec=filter_spec,
+        )
+    return _fetch_pack(
+        client,
+        path,
+        repo,
+        determine_wants,
+        None,
+        depth=None,
+        ref_prefix=ref_prefix,
+        filter_spec=filter_spec,
+    )
+
+
 def _fetch_pack(
     client: Any,
     path: bytes,
@@ -805,25 +828,15 @@ def fetch_history(
             if _stream_local(path, wants, repo, history=True):
                 return
         with _bounded(client, url, "fetching the history of"):
-            if url.scheme == "file":
-                result = client.fetch(
-                    path,
-                    repo,
-                    determine_wants=determine_wants,
-                    ref_prefix=[b"HEAD", b"refs/heads/", b"refs/tags/"],
-                    filter_spec=b"blob:none",
-                )
-            else:
-                result = _fetch_pack(
-                    client,
-                    path,
-                    repo,
-                    determine_wants,
-                    None,
-                    depth=None,
-                    ref_prefix=(b"HEAD", b"refs/heads/", b"refs/tags/"),
-                    filter_spec=b"blob:none",
-                )
+            result = _fetch_filtered(
+                client,
+                url,
+                path,
+                repo,
+                determine_wants,
+                ref_prefix=(b"HEAD", b"refs/heads/", b"refs/tags/"),
+                filter_spec=b"blob:none",
+            )
         symrefs.update(result.symrefs or {})
 
     try:
