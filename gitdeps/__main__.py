@@ -100,6 +100,11 @@ class _Parser(argparse.ArgumentParser):
         import re
 
         hint = ""
+        if "the following arguments are required: action" in message:
+            actions = next(
+                (a.choices for a in self._actions if a.dest == "action" and a.choices), ()
+            )
+            message = f"name an action: {', '.join(map(str, actions))} (see {self.prog} --help)"
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         unknown = re.match(r"unrecognized arguments: (\S+)", message)
         if choice:
@@ -379,6 +384,9 @@ def make_parser() -> argparse.ArgumentParser:
     pub.add_argument("--skip-existing", action="store_true", help="a wheel already there is fine")
     _config_option(pub)
 
+    h = command("help", help="show the help of gitdeps, or of one command")
+    h.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
+
     c = command(
         "cache",
         help="show or empty the cache of built wheels and build environments",
@@ -632,6 +640,8 @@ _EXIT_GRACE = 5.0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.command == "help":  # exits, as --help does
+        parser.parse_args([args.topic, "--help"] if args.topic else ["--help"])
     if args.command == "vendor" and not args.requirements and args.project is None:
         parser.error("vendor: the following arguments are required: -r/--requirement or --project")
     verbosity = -1 if args.quiet else args.verbose

@@ -83,3 +83,15 @@ def test_a_mistyped_command_choice_or_option_gets_a_suggestion(
         make_parser().parse_args(argv)
     assert exited.value.code == 2
     assert suggested in capsys.readouterr().err
+
+
+def test_help_and_an_action_left_out_say_what_there_is(capsys: pytest.CaptureFixture[str]) -> None:
+    from gitdeps.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "cache"])
+    assert exited.value.code == 0 and "usage: gitdeps cache" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["cache"])
+    assert exited.value.code == 2
+    assert "name an action: info, clean" in capsys.readouterr().err
