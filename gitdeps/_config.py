@@ -108,9 +108,10 @@ def _variable(value: object, label: str, provider: str | None) -> str | None:
 
 
 def _origins(value: object, label: str, host: str) -> tuple[str, ...]:
-    """``origins = ["http://host:8080", ...]``: where this host's credentials may go."""
+    """``origins = ["http://host:8080", ...]``: where this host's credentials may go
+    (none given: ``https://<host>``, which :class:`~gitdeps._credentials.scope.Scope` adds)."""
     if value is None:
-        return (f"https://{host}",)
+        return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError.at(label, 'origins must be a list of URLs, like ["https://host:8443"]')
     origins = []

@@ -238,22 +238,21 @@ class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
+class _Forgetting:
+    """A pool that stops watching a connection once it is back, idle."""
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            _watchdog.forget(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_Forgetting, HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
 
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            _watchdog.forget(conn)
-        super()._put_conn(conn)
 
-
-class _HTTPSPool(HTTPSConnectionPool):
+class _HTTPSPool(_Forgetting, HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
-
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            _watchdog.forget(conn)
-        super()._put_conn(conn)
 
 
 def pool_classes() -> dict[str, type[HTTPConnectionPool]]:

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ._settings import env_seconds
 __all__ = [
     "ProcessFailed",
     "ProcessTimedOut",
+    "adopt",
     "build_timeout",
     "clean_environ",
     "run",
@@ -124,27 +126,21 @@ def run(
     timeout = build_timeout()
     started = time.monotonic()
     with tempfile.TemporaryFile() as captured:
-        with _live_lock:  # stop() kills under this lock: no command starts after it
-            _stop.check(f"running {Path(str(command[0])).name}")
-            proc = subprocess.Popen(
-                list(command),
-                cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=captured,
-                stderr=subprocess.STDOUT,
-                start_new_session=os.name != "nt",
-            )
-            _live.add(proc)
+        proc = _spawn(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=captured,
+            stderr=subprocess.STDOUT,
+        )
         timed_out = False
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            _stop_group(proc)
-            with _live_lock:
-                _live.discard(proc)
+            _reap(proc)
         captured.seek(0)
         output = redact(captured.read().decode("utf-8", "replace"))
     logger.debug(
@@ -164,16 +160,48 @@ def run(
 
 
 _live: set[subprocess.Popen[bytes]] = set()
+# Processes another library started (dulwich's ssh), in gitdeps' own process group: a
+# SIGTERM sent to gitdeps alone would not reach them.
+_adopted: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
 
-def stop_children() -> None:
-    """Stop every command run() is waiting for (and what each left in its group): on
-    Ctrl-C the threads that wait for them then end at once."""
+def _spawn(command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """``command`` started in a process group of its own and known to :func:`stop_children`;
+    refused once the run is stopping (stop kills under the same lock, so no command
+    starts after it)."""
     with _live_lock:
-        running = list(_live)
-        for proc in running:
+        _stop.check(f"running {Path(str(command[0])).name}")
+        proc: subprocess.Popen[bytes] = subprocess.Popen(
+            list(command), start_new_session=os.name != "nt", **kwargs
+        )
+        _live.add(proc)
+    return proc
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """``proc`` and what it left in its group stopped, and forgotten."""
+    _stop_group(proc)
+    with _live_lock:
+        _live.discard(proc)
+
+
+def adopt(proc: subprocess.Popen[bytes]) -> None:
+    """A process started elsewhere (not in a group of its own) ends with the run too."""
+    with _live_lock:
+        _adopted.add(proc)
+
+
+def stop_children() -> None:
+    """Stop every command run() is waiting for (and what each left in its group), and
+    every adopted process: on Ctrl-C the threads that wait for them then end at once."""
+    with _live_lock:
+        for proc in _live:
             _kill_group(proc)
+        for proc in _adopted:
+            with contextlib.suppress(OSError):
+                if proc.poll() is None:
+                    proc.kill()
 
 
 _stop.on_stop(stop_children)
@@ -186,12 +214,7 @@ def tracked() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        with _live_lock:
-            _stop.check(f"running {Path(str(command[0])).name}")
-            proc: subprocess.Popen[bytes] = subprocess.Popen(
-                list(command), start_new_session=os.name != "nt", **kwargs
-            )
-            _live.add(proc)
+        proc = _spawn(command, **kwargs)
         started.append(proc)
         return proc
 
@@ -199,9 +222,7 @@ def tracked() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
         yield start
     finally:
         for proc in started:
-            _stop_group(proc)
-            with _live_lock:
-                _live.discard(proc)
+            _reap(proc)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

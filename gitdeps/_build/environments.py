@@ -180,8 +180,7 @@ def _pip_files_and_environment(
         for section in ("global", "install"):
             if parser.has_section(section):
                 files[section].update(dict(parser.items(section)))
-    values.update(files["global"])
-    values.update(files["install"])
+    values = {**files["global"], **files["install"]}  # [install] wins, as pip applies it
     given = dict(environment)
     for key in _PIP_KEYS:
         env = given.get("PIP_" + key.upper().replace("-", "_"))

@@ -129,12 +129,11 @@ class Wheels:
         """Built again from its commit, never from the cache (whose entry it replaces)."""
         wheel, tags = self._build(node)
         built = _checked(node, wheel)
-        if self.cache is not None:
-            key = self._key(node)
-            with self.cache.locked(key, what=node.what):
-                stop.check(f"keeping the wheel of {node.label}")
-                built = Built.read(self._keep(node, key, wheel, tags), node.what)
-        return built
+        if self.cache is None:
+            return built
+        key = self._key(node)
+        with self.cache.locked(key, what=node.what):
+            return self._keep(node, key, built, tags)
 
     def _get(self, node: Node) -> Built:
         label, what = node.label, node.what
@@ -145,27 +144,26 @@ class Wheels:
         key = self._key(node)
         tags_now = self.resolver.tags_at(node.requirement.url, node.commit)
         with self.cache.locked(key, what=what):
-            wheel = self.cache.get_wheel(key, tags=tags_now)
-            if wheel is not None and _mismatch(node, Built.read(wheel, what)):
+            cached = self.cache.get_wheel(key, tags=tags_now)
+            if cached is not None:
+                built = Built.read(cached, what)
+                if not _mismatch(node, built):
+                    progress.info("%s: cached %s", label, cached.name)
+                    return built
                 logger.warning(
                     "%s: the cache held %s for it, which is not its wheel (an interrupted "
                     "run, or a change to the cache by hand); building it again",
                     label,
-                    wheel.name,
+                    cached.name,
                 )
-                wheel = None
-            if wheel is not None:
-                progress.info("%s: cached %s", label, wheel.name)
-            elif (wheel := self._from_remote(node, key, tags_now)) is not None:
-                progress.info("%s: from the remote cache %s", label, wheel.name)
-            else:
-                built, tags = self._build(node)
-                _checked(node, built)  # a wrong wheel never enters the cache
-                stop.check(f"keeping the wheel of {label}")
-                wheel = self._keep(node, key, built, tags)
-                if self.remote is not None:
-                    self.remote.put(key, wheel, digest=sha256_file(wheel), tags=tags)
-        return Built.read(wheel, what)
+            if (found := self._from_remote(node, key, tags_now)) is not None:
+                progress.info("%s: from the remote cache %s", label, found.wheel.name)
+                return found
+            wheel, tags = self._build(node)
+            built = self._keep(node, key, _checked(node, wheel), tags)  # never a wrong wheel
+            if self.remote is not None:
+                self.remote.put(key, built.wheel, digest=sha256_file(built.wheel), tags=tags)
+            return built
 
     def _key(self, node: Node) -> str:
         url = node.requirement.url
@@ -177,7 +175,7 @@ class Wheels:
             config_settings=node.requirement.config_settings,
         )
 
-    def _from_remote(self, node: Node, key: str, tags: tuple[str, ...] | None) -> Path | None:
+    def _from_remote(self, node: Node, key: str, tags: tuple[str, ...] | None) -> Built | None:
         """The remote cache's wheel for ``key``, verified and kept in the local cache."""
         if self.remote is None or self.cache is None:
             return None
@@ -185,33 +183,36 @@ class Wheels:
         if found is None:
             return None
         wheel, built_with = found
-        if _mismatch(node, Built.read(wheel, node.what)):
+        built = Built.read(wheel, node.what)
+        if _mismatch(node, built):
             logger.warning(
                 "%s: the remote cache holds %s for it, which is not its wheel; building it",
                 node.label,
                 wheel.name,
             )
             return None
-        stop.check(f"keeping the wheel of {node.label}")
-        return self._keep(node, key, wheel, built_with)
+        return self._keep(node, key, built, built_with)
 
-    def _keep(self, node: Node, key: str, wheel: Path, tags: tuple[str, ...]) -> Path:
-        """``wheel`` put in the local cache; when the cache's disk cannot take it (full,
-        read-only, over quota), the run goes on with the wheel where it is, said once."""
+    def _keep(self, node: Node, key: str, built: Built, tags: tuple[str, ...]) -> Built:
+        """``built`` put in the local cache (the cached copy, same bytes, is returned), not
+        once the run is stopping; when the cache's disk cannot take it (full, read-only,
+        over quota), the run goes on with the wheel where it is, said once."""
         assert self.cache is not None
+        stop.check(f"keeping the wheel of {node.label}")
         try:
-            return self.cache.put_wheel(key, wheel, tags=tags)
+            kept = self.cache.put_wheel(key, built.wheel, tags=tags)
         except OSError as exc:
             if not self._cache_full_said:
                 self._cache_full_said = True
                 logger.warning(
                     "cannot keep %s in the cache %s (%s); going on without caching it: %s",
-                    wheel.name,
+                    built.wheel.name,
                     self.cache.root,
                     exc.strerror or exc,
                     disk_hint(exc, "GITDEPS_CACHE_DIR"),
                 )
-            return wheel
+            return built
+        return dataclasses.replace(built, wheel=kept)
 
     def _checkout(self, node: Node) -> Checkout:
         url, commit = node.requirement.url, node.commit

@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,7 +47,8 @@ from .._inputs.giturl import GitURL, origin_of
 from .._network import CA_VARIABLES, Fault, fault_of, limits, pool_for
 from .._resolve.refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 from .._secret import redact
-from .._stop import check, on_stop, stopping
+from .._stop import check, stopping
+from .._subprocess import adopt
 from .advertisement import RefFilter, TooManyRefs
 from .packs import DamagedPack
 
@@ -183,26 +183,9 @@ def _client(
     return _OriginBoundClient(url.repo, authorization, refs), b""
 
 
-_ssh_processes: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
-_ssh_lock = threading.Lock()
-
-
-def _kill_ssh() -> None:
-    """The run stops: every ssh under way ends (it is in our process group, so a SIGTERM
-    sent to gitdeps alone would not reach it)."""
-    with _ssh_lock:
-        running = list(_ssh_processes)
-    for proc in running:
-        with contextlib.suppress(OSError):
-            if proc.poll() is None:
-                proc.kill()
-
-
-on_stop(_kill_ssh)
-
-
 def _watched_ssh_vendor() -> Any:
-    """dulwich's ssh vendor, each ssh it starts known to :func:`_kill_ssh` and killed at
+    """dulwich's ssh vendor, each ssh it starts ended with the run (``adopt``: it is in our
+    process group, so a SIGTERM sent to gitdeps alone would not reach it) and killed at
     the exchange's deadline."""
     from dulwich.client import SubprocessSSHVendor
 
@@ -211,8 +194,7 @@ def _watched_ssh_vendor() -> Any:
             check("connecting over ssh")
             wrapper = super().run_command(*args, **kwargs)
             proc = wrapper.proc
-            with _ssh_lock:
-                _ssh_processes.add(proc)
+            adopt(proc)
             bound = current_exchange()
             if bound is not None:
                 timer = threading.Timer(
