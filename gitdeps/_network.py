@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 import urllib3
 
 from ._deadlines import pool_classes
+from ._dirs import expand_user
 from ._errors import FetchError
 from ._settings import Limits, limits
 
@@ -106,7 +107,7 @@ def _git_config_files() -> tuple[tuple[str, int, int], ...]:
     if "GIT_CONFIG_GLOBAL" in os.environ:
         paths = [os.environ["GIT_CONFIG_GLOBAL"]]
     else:
-        paths = [str(Path("~/.gitconfig").expanduser()), get_xdg_config_home_path("git", "config")]
+        paths = [expand_user("~/.gitconfig"), get_xdg_config_home_path("git", "config")]
     if "GIT_CONFIG_SYSTEM" in os.environ:
         paths.append(os.environ["GIT_CONFIG_SYSTEM"])
     elif "GIT_CONFIG_NOSYSTEM" not in os.environ:
@@ -207,7 +208,7 @@ def ca_files(url: str) -> list[str]:
     named.append(_git_http_settings(url, b"sslCAInfo") or "")
     seen: list[str] = []
     for name in named:
-        path = str(Path(name.strip()).expanduser()) if name.strip() else ""
+        path = expand_user(name.strip()) if name.strip() else ""
         if path and path not in seen:
             seen.append(path)
     return seen

@@ -34,7 +34,7 @@ from ._cache.remote import RemoteCache, RemoteStats, remote_settings
 from ._config import load_config
 from ._credentials.scope import Scope
 from ._credentials.store import Credentials
-from ._dirs import cache_dir
+from ._dirs import NoHome, cache_dir
 from ._errors import GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
@@ -216,7 +216,8 @@ def _vendor(
         )
         cache = None
         if options.use_cache:
-            cache = Cache(options.cache_dir or cache_dir())
+            cache = _cache(options)
+        if cache is not None:
             held.enter_context(cache.in_use())
         shared = RemoteCache(remote) if remote is not None and cache is not None else None
         if shared is not None:
@@ -291,6 +292,18 @@ def _visit(
                 exc.add_context(requirement.name)
             exc.add_context(requirement.requested_by)
         raise
+
+
+def _cache(options: VendorOptions) -> Cache | None:
+    """The run's cache; none, with one warning, where no directory is set and no home is
+    known (a build step under an arbitrary uid): the run goes on as with ``--no-cache``."""
+    if options.cache_dir is not None:
+        return Cache(options.cache_dir)
+    try:
+        return Cache(cache_dir())
+    except NoHome as exc:
+        logger.warning("%s; running without a cache", exc)
+        return None
 
 
 def _target(options: VendorOptions) -> Target:

@@ -8,7 +8,10 @@ imports. The canary token must appear nowhere.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +131,43 @@ def test_library_call_returns_wheels_and_writes_nothing_with_absolute_paths(
     assert "--find-links ./wheels" in text
     for written in [tmp_path / "out" / "requirements.txt", tmp_path / "gitdeps.lock"]:
         assert str(tmp_path) not in written.read_text()
+
+
+_WITHOUT_A_HOME = """\
+import os, pwd, sys
+
+def no_entry(uid):
+    raise KeyError(uid)
+
+pwd.getpwuid = no_entry  # a uid with no password entry: '~' expands to nothing
+from gitdeps.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_build_step_with_no_home_vendors_without_a_cache_and_says_so(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    """Oryx, containers started with ``--user 1234``, some CI runners: no $HOME and no
+    password entry. gitdeps runs there as with --no-cache, saying so once."""
+    line = forge.push_acme()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(line + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HOME", "GITDEPS_CACHE_DIR")}
+    env["GITDEPS_TOKEN_127_0_0_1"] = canary
+    ran = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_A_HOME, "vendor", "-r", "requirements.txt", "-o", "wh"],
+        cwd=app, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert output.count("no home directory is known") == 1, output
+    assert "GITDEPS_CACHE_DIR" in output
+    assert sorted(p.name.split("-")[0] for p in (app / "wh").glob("*.whl")) == [
+        "acme_core",
+        "acme_utils",
+    ]
+    assert not (app / "~").exists()  # no cache under a literal '~' in the working directory
+    assert canary not in output

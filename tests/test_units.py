@@ -317,6 +317,41 @@ def test_pips_settings_are_read_as_pip_config_list_reads_them(
     assert ours["trusted-host"] == "mirror.test"
 
 
+@pytest.fixture
+def _no_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build step run under a uid with no password entry and no $HOME (as CI runners
+    and containers started with ``--user 1234`` do): '~' expands to nothing."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    for name in ("HOME", "NETRC", "GITDEPS_CACHE_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert os.path.expanduser("~") == "~"  # noqa: PTH111 -- what Path.home() fails on
+
+
+@pytest.mark.usefixtures("_no_home")
+def test_without_a_home_gitdeps_skips_what_lives_there_and_says_where_to_cache(
+    tmp_path: Path,
+) -> None:
+    from gitdeps import GitDepsError
+    from gitdeps._build import environments
+    from gitdeps._credentials import netrc_file
+    from gitdeps._dirs import cache_dir
+    from gitdeps._inputs.requirements import parse_requirement_files
+
+    assert not [f for f in environments._pip_config_files() if "~" in str(f)]
+    assert netrc_file.provide(parse_git_url("git+https://a.test/r")[0], None) is None
+    with pytest.raises(GitDepsError, match="GITDEPS_CACHE_DIR"):
+        cache_dir()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("~/nowhere/pkg\n~=\n")
+    with pytest.raises(GitDepsError, match=r"requirements.txt:1: .*no file or folder"):
+        parse_requirement_files([requirements])
+
+
 def test_a_uv_that_cannot_run_falls_back_to_pip_with_one_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .._cache.local import Cache
+from .._dirs import home
 from .._errors import BuildError
 from .._fs import disk_hint
 from .._once import Once
@@ -80,13 +81,17 @@ def _pip_config_files() -> list[Path]:
     explicit = os.environ.get("PIP_CONFIG_FILE")
     if explicit == os.devnull:
         return []
-    home = Path.home()
+    user_home = home()
     dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
     files = [Path(d) / "pip" / "pip.conf" for d in dirs.split(os.pathsep) if d]
     files.append(Path("/etc/pip.conf"))
     if not (explicit and Path(explicit).exists()):
-        files.append(home / ".pip" / "pip.conf")
-        files.append(Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+        xdg = os.environ.get("XDG_CONFIG_HOME")
+        if user_home is not None:
+            files.append(user_home / ".pip" / "pip.conf")
+            files.append(Path(xdg or user_home / ".config") / "pip" / "pip.conf")
+        elif xdg:
+            files.append(Path(xdg) / "pip" / "pip.conf")
     files.append(Path(sys.prefix) / "pip.conf")
     if explicit:
         files.append(Path(explicit))
@@ -169,7 +174,6 @@ def _pip_files_and_environment(
     arguments are the cache key (a file that changes on disk is read again)."""
     import configparser
 
-    values: dict[str, str] = {}
     files: dict[str, dict[str, str]] = {"global": {}, "install": {}}
     for path, _, _ in stamps:
         parser = configparser.RawConfigParser()

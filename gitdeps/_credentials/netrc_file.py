@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._dirs import home
 from .._errors import AuthError
 from .._secret import Secret, redact
 from .base import Credential, HostConfig
@@ -20,7 +21,14 @@ __all__ = ["provide"]
 def provide(url: GitURL, config: HostConfig | None) -> Credential | None:
     """The ``.netrc`` (or ``$NETRC``) entry for ``url``'s host, as curl and pip read it."""
     host = url.host
-    path = Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+    explicit = os.environ.get("NETRC")
+    user_home = home()
+    if explicit:
+        path = Path(explicit)
+    elif user_home is not None:
+        path = user_home / ".netrc"
+    else:
+        return None  # no home, no ~/.netrc
     try:
         found = netrc.netrc(str(path)).authenticators(host)
     except FileNotFoundError:

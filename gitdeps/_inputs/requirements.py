@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .._dirs import expand_user
 from .._errors import RequirementError
 from .._secret import redact
 from .giturl import EmbeddedCredential, GitURL, InvalidGitURL, parse_git_url
@@ -671,7 +672,8 @@ def _check_local(text: str, location: Location, base: Path) -> None:
         not path_text.startswith((".", "/", "~")) and "/" not in path_text
     ):
         return
-    candidates = [Path(path_text).expanduser(), base / Path(path_text).expanduser()]
+    expanded = Path(expand_user(path_text))
+    candidates = [expanded, base / expanded]
     found = next((c for c in candidates if c.exists()), None)
     if found is None:
         raise RequirementError.at(
