@@ -1,9 +1,15 @@
-"""Locks between gitdeps runs, from :mod:`filelock`.
+"""Locks between gitdeps runs: the kernel's file locks.
 
-Two kinds: ``exclusive`` (one run at a time on a cache entry or an output folder,
-a ``flock``/``LockFileEx`` lock that the kernel drops when its holder dies) and the
+Two kinds: ``exclusive`` (one run at a time on a cache entry or an output folder) and the
 cache's read-write lock (``shared`` by every run that uses the cache, ``exclusive_within``
-for ``cache clean``; filelock keeps it in SQLite, so it works on Windows too).
+for ``cache clean``). On POSIX both are ``flock(2)`` on a lock file opened for the holder
+alone: the kernel drops a lock when its holder dies, two opens in one process contend as
+two runs do (builds run on a thread pool), and taking one costs a system call, where
+filelock's SQLite read-write lock cost a run ~30 ms. On Windows, filelock's
+``LockFileEx`` and SQLite locks, which need no code of ours to get right there.
+
+A lock file is never removed: unlinking it would let a waiter on the old inode and a
+newcomer on a new one both hold "the" lock (filelock 3.20.4 to 3.29.4 did).
 
 Every wait has a bound. A holder is another live run doing bounded work, so the bound
 is generous (``$GITDEPS_LOCK_TIMEOUT``, an hour by default); a wait longer than a second
@@ -14,17 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from . import _stop as stop
 from ._errors import GitDepsError, InUseError
 from ._settings import env_seconds
-
-if TYPE_CHECKING:
-    from filelock import ReadWriteLock
 
 __all__ = ["exclusive", "exclusive_within", "lock_timeout", "shared"]
 
@@ -32,6 +37,11 @@ progress = logging.getLogger("gitdeps.progress")
 
 _ANNOUNCE_AFTER = 1.0  # seconds of silent waiting before the wait is said
 _SLICE = 0.5  # the longest one wait for a lock blocks, signals unseen
+_POLL = (0.001, 0.05)  # a busy lock is tried again after 1 ms, backing off to 50 ms
+
+
+class _Busy(Exception):
+    """Another holder has the lock."""
 
 
 def lock_timeout() -> float:
@@ -39,14 +49,86 @@ def lock_timeout() -> float:
     return env_seconds("GITDEPS_LOCK_TIMEOUT", 3600.0)
 
 
+_Kind = Literal["exclusive", "read", "write"]  # read and write: the cache's in-use lock
+
+
+class _Lock:
+    """One holder's lock on one file: ``acquire(timeout)`` raises :class:`_Busy` when
+    another holder keeps it that long."""
+
+    def __init__(self, path: Path, kind: _Kind) -> None:
+        self.path, self.kind = path, kind
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        import fcntl
+
+        if self._fd is None:
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+            self._fd = os.open(self.path, flags, 0o600)
+        operation = (fcntl.LOCK_SH if self.kind == "read" else fcntl.LOCK_EX) | fcntl.LOCK_NB
+        give_up, pause = time.monotonic() + timeout, _POLL[0]
+        while True:
+            try:
+                fcntl.flock(self._fd, operation)
+                return
+            except BlockingIOError:
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise _Busy from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, _POLL[1])
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor lets go of its lock
+            self._fd = None
+
+
+class _WindowsLock(_Lock):  # pragma: no cover - Windows only
+    """filelock's locks: ``LockFileEx`` for exclusive, SQLite for read and write."""
+
+    def __init__(self, path: Path, kind: _Kind) -> None:
+        from filelock import FileLock, ReadWriteLock
+
+        super().__init__(path, kind)
+        self._held = False
+        self._lock = FileLock(path) if kind == "exclusive" else None
+        self._rw = None if kind == "exclusive" else ReadWriteLock(path, is_singleton=False)
+
+    def acquire(self, timeout: float) -> None:
+        from filelock import Timeout
+
+        try:
+            if self._lock is not None:
+                self._lock.acquire(timeout=timeout)
+            elif self._rw is not None and self.kind == "read":
+                self._rw.acquire_read(timeout=timeout)
+            elif self._rw is not None:
+                self._rw.acquire_write(timeout=timeout)
+            self._held = True
+        except Timeout:
+            raise _Busy from None
+
+    def close(self) -> None:
+        for lock in (self._lock, self._rw):
+            if lock is not None and self._held:
+                lock.release()
+        if self._rw is not None:
+            self._rw.close()
+        self._held = False
+
+
+def _lock(path: Path, kind: _Kind) -> _Lock:
+    return (_WindowsLock if sys.platform == "win32" else _Lock)(path, kind)
+
+
 def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: float) -> None:
     """``acquire(timeout)`` within ``bound`` seconds, saying so when it takes over a second."""
-    from filelock import Timeout
-
     with _usable(path):
         try:
             acquire(min(_ANNOUNCE_AFTER, bound))
-        except Timeout:
+        except _Busy:
             progress.info("waiting for another gitdeps run to finish with %s", what)
             give_up = time.monotonic() + max(bound - _ANNOUNCE_AFTER, 0)
             while True:
@@ -56,7 +138,7 @@ def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: floa
                 try:
                     acquire(max(0.0, min(_SLICE, give_up - time.monotonic())))
                     return
-                except Timeout:
+                except _Busy:
                     if time.monotonic() < give_up:
                         continue
                 raise InUseError(
@@ -70,17 +152,11 @@ def _wait(acquire: Callable[[float], object], path: Path, what: str, bound: floa
 def _usable(path: Path) -> Iterator[None]:
     """A lock file that cannot be made or opened (a read-only folder, a directory or a
     symlink in its place) is said as what to do, not as an internal error."""
-    import sqlite3
-
-    from filelock import Timeout
-
     try:
         yield
-    except Timeout:  # an OSError too (TimeoutError): the lock is busy, not broken
-        raise
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
         raise GitDepsError(
-            f"cannot take the lock file: {getattr(exc, 'strerror', None) or exc}",
+            f"cannot take the lock file: {exc.strerror or exc}",
             input=str(path),
             hint=f"{path.parent} must be a folder this user can write, holding no directory "
             "or symlink by that name; point gitdeps elsewhere (GITDEPS_CACHE_DIR, "
@@ -89,68 +165,39 @@ def _usable(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, *, what: str, seconds: float | None = None) -> Iterator[None]:
-    """Hold ``path`` (which locks ``what``) against other runs; wait at most ``seconds``
-    (default :func:`lock_timeout`) for one that holds it, then raise :class:`InUseError`."""
-    from filelock import FileLock
-
-    lock = FileLock(path, mode=0o600)
-    _wait(lambda timeout: lock.acquire(timeout=timeout), path, what,
-          lock_timeout() if seconds is None else seconds)  # fmt: skip
+def _held(path: Path, kind: _Kind, *, what: str, bound: float) -> Iterator[None]:
+    lock = _lock(path, kind)
     try:
+        _wait(lock.acquire, path, what, bound)
         yield
-    finally:
-        lock.release()
-
-
-@contextlib.contextmanager
-def _read_write(path: Path) -> Iterator[ReadWriteLock | None]:
-    """filelock's SQLite read-write lock on ``path``, closed afterwards; None where Python
-    has no sqlite3. Not the per-path singleton: each holder has its own connection, so a
-    clean in one thread waits for a run in another rather than failing as an "upgrade"."""
-    from filelock import ReadWriteLock
-
-    if ReadWriteLock is None:  # pragma: no cover - a Python built without sqlite3
-        yield None
-        return
-    with _usable(path):
-        lock = ReadWriteLock(path, is_singleton=False)
-    try:
-        yield lock
     finally:
         lock.close()
 
 
-@contextlib.contextmanager
-def shared(path: Path, *, what: str) -> Iterator[None]:
+def exclusive(
+    path: Path, *, what: str, seconds: float | None = None
+) -> contextlib.AbstractContextManager[None]:
+    """Hold ``path`` (which locks ``what``) against other runs; wait at most ``seconds``
+    (default :func:`lock_timeout`) for one that holds it, then raise :class:`InUseError`."""
+    return _held(path, "exclusive", what=what, bound=lock_timeout() if seconds is None else seconds)
+
+
+def shared(path: Path, *, what: str) -> contextlib.AbstractContextManager[None]:
     """Share ``path`` with other runs; wait (bounded) while one holds it alone."""
-    with _read_write(path) as lock:
-        if lock is None:  # pragma: no cover
-            yield
-            return
-        _wait(lambda timeout: lock.acquire_read(timeout=timeout), path, what, lock_timeout())
-        try:
-            yield
-        finally:
-            lock.release()
+    return _held(path, "read", what=what, bound=lock_timeout())
 
 
 @contextlib.contextmanager
 def exclusive_within(path: Path, seconds: float) -> Iterator[bool]:
     """Try for ``seconds`` to hold ``path`` alone (no run sharing it); yield whether it was had."""
-    from filelock import Timeout
-
-    with _read_write(path) as lock:
-        if lock is None:  # pragma: no cover
-            yield True
-            return
+    lock = _lock(path, "write")
+    try:
         try:
             with _usable(path):
-                lock.acquire_write(timeout=seconds)
-        except Timeout:
+                lock.acquire(seconds)
+        except _Busy:
             yield False
             return
-        try:
-            yield True
-        finally:
-            lock.release()
+        yield True
+    finally:
+        lock.close()

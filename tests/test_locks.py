@@ -121,7 +121,7 @@ def test_a_second_holder_in_the_same_process_waits_too(tmp_path: Path) -> None:
 def test_runs_share_the_cache_and_clean_waits_for_all_of_them(
     holder: Holder, tmp_path: Path
 ) -> None:
-    in_use = tmp_path / "in-use.sqlite"
+    in_use = tmp_path / "in-use.lock"
     first = holder("shared", in_use)
     with shared(in_use, what="the cache"), exclusive_within(in_use, 1) as held:
         assert not held  # a second run alongside the first, and clean waits for both
@@ -135,7 +135,7 @@ def test_runs_share_the_cache_and_clean_waits_for_all_of_them(
 def test_a_run_waits_bounded_while_clean_holds_the_cache(
     holder: Holder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    in_use = tmp_path / "in-use.sqlite"
+    in_use = tmp_path / "in-use.lock"
     holder("clean", in_use)
     monkeypatch.setenv("GITDEPS_LOCK_TIMEOUT", "1.5")
     with (
@@ -172,7 +172,7 @@ def test_a_shared_lock_folder_that_is_not_private_is_refused(
 
 @pytest.mark.parametrize("kind", ["shared", "exclusive", "clean"])
 def test_a_lock_file_that_cannot_be_made_is_said_as_what_to_do(tmp_path: Path, kind: str) -> None:
-    blocked = tmp_path / "in-use.sqlite"
+    blocked = tmp_path / "in-use.lock"
     blocked.mkdir()  # a directory where the lock file goes
     held: contextlib.AbstractContextManager[object]
     if kind == "shared":
@@ -192,7 +192,7 @@ def test_a_cache_whose_lock_cannot_be_taken_fails_in_one_line(tmp_path: Path) ->
     from tests.support.app import vendor_in
 
     cache = tmp_path / "cache"
-    (cache / "in-use.sqlite").mkdir(parents=True)
+    (cache / "in-use.lock").mkdir(parents=True)
     ran = vendor_in(
         tmp_path / "app",
         "pkg @ git+http://127.0.0.1:9/o/pkg.git",
@@ -200,4 +200,4 @@ def test_a_cache_whose_lock_cannot_be_taken_fails_in_one_line(tmp_path: Path) ->
     )
     assert ran.returncode == 1, ran.output
     (line,) = ran.stderr.strip().splitlines()
-    assert line.startswith(f"error: {cache / 'in-use.sqlite'}: cannot take the lock file")
+    assert line.startswith(f"error: {cache / 'in-use.lock'}: cannot take the lock file")

@@ -236,7 +236,7 @@ def test_a_signal_ends_a_run_waiting_for_the_cache_another_run_holds(
 
     _own_cache.mkdir(parents=True, exist_ok=True)
     app = App.make(tmp_path / "app", "publicdep")
-    with exclusive_within(_own_cache / "in-use.sqlite", 5) as held:  # as `cache clean` does
+    with exclusive_within(_own_cache / "in-use.lock", 5) as held:  # as `cache clean` does
         assert held
         proc = _vendor(app.root, env={"GITDEPS_LOCK_TIMEOUT": "3600"})
         stream = proc.stderr

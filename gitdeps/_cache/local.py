@@ -15,7 +15,7 @@ cache directory)::
     wheels-v1/ab/abcdef.../tags.json      the tags at the commit when it was built
     envs-v1/<key>/                        an isolated build environment
     locks/<key>.lock                      per-entry locks
-    in-use.sqlite                         shared by every run; cache clean takes it alone
+    in-use.lock                           shared by every run; cache clean takes it alone
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = ["Cache", "CacheStats"]
 logger = logging.getLogger("gitdeps")
 
 _WHEELS = "wheels-v1"
-_IN_USE = "in-use.sqlite"
+_IN_USE = "in-use.lock"
 _ENVS = "envs-v1"
 
 
