@@ -269,17 +269,46 @@ def pool_for(url: str, *, headers: dict[str, str] | None = None) -> Any:
         return pool
 
 
+@functools.cache
+def _trust(cas: tuple[str, ...]) -> ssl.SSLContext:
+    return ssl_context(cas)
+
+
+class _TrustWhenNeeded:
+    """A pool manager that loads the trust store (~30 ms: truststore reads the system's
+    CAs) when it first connects over TLS, not when it is made: a run on plain http
+    never loads it. Every https pool it makes gets the one context for ``cas``."""
+
+    gitdeps_cas: tuple[str, ...] = ()
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
+    ) -> Any:
+        if scheme == "https" and request_context is not None:
+            request_context["ssl_context"] = _trust(self.gitdeps_cas)
+        return super()._new_pool(scheme, host, port, request_context)  # type: ignore[misc]
+
+
+class _PoolManager(_TrustWhenNeeded, urllib3.PoolManager):
+    pass
+
+
+class _ProxyManager(_TrustWhenNeeded, urllib3.ProxyManager):
+    pass
+
+
 def _new_pool(
     url: str, proxy: str | None, cas: tuple[str, ...], limit: Limits, headers: dict[str, str] | None
 ) -> Any:
     timeout = urllib3.Timeout(connect=limit.connect, read=limit.read)
     retries = _retries(limit)
-    context = ssl_context(cas)
-    manager: urllib3.PoolManager
+    tls_proxy = (proxy or "").lower().startswith("https:")
+    context = _trust(cas) if tls_proxy else None  # a TLS proxy is met on every request
+    manager: _PoolManager | _ProxyManager
     if proxy:
         bare, proxy_headers = _without_userinfo(proxy)
         logger.debug("reaching %s through the proxy %s", urlsplit(url).hostname, bare)
-        manager = urllib3.ProxyManager(
+        manager = _ProxyManager(
             bare,
             proxy_headers=proxy_headers,
             proxy_ssl_context=context,
@@ -290,7 +319,7 @@ def _new_pool(
             maxsize=_CONNECTIONS_PER_HOST,
         )
     else:
-        manager = urllib3.PoolManager(
+        manager = _PoolManager(
             ssl_context=context,
             timeout=timeout,
             retries=retries,
@@ -298,6 +327,7 @@ def _new_pool(
             maxsize=_CONNECTIONS_PER_HOST,
         )
     # Every connection watched: no wait longer than the limits, whatever trickles in.
+    manager.gitdeps_cas = cas
     manager.pool_classes_by_scheme = pool_classes()
     return manager
 
