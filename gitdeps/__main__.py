@@ -571,7 +571,18 @@ def _vendor(args: argparse.Namespace) -> int:
         remote_cache=args.remote_cache,
         remote_cache_read_only=args.remote_cache_read_only,
     )
-    result = vendor(requirements, wheelhouse, output, lock, options=options)
+    from . import _timing
+
+    _timing.reset()
+    if (up := _timing.since_process_start()) is not None:
+        _timing.add("start-up", up)  # the interpreter, imports and parsing the command line
+    try:
+        result = vendor(requirements, wheelhouse, output, lock, options=options)
+    finally:
+        spent = _timing.split()
+        logging.getLogger("gitdeps").debug(
+            "time: %s", ", ".join(f"{name} {s:.2f} s" for name, s in spent.items())
+        )
     _summary(result, quiet=args.quiet)
     return EXIT_OK
 

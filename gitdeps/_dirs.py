@@ -16,10 +16,10 @@ from pathlib import Path
 
 from ._errors import GitDepsError
 
-__all__ = ["NoHome", "cache_dir", "expand_user", "home", "state_dir"]
+__all__ = ["cache_dir", "expand_user", "home", "state_dir"]
 
 
-class NoHome(GitDepsError):
+class _NoHome(GitDepsError):
     """No directory is set for gitdeps' cache or state, and no home is known to put it in."""
 
 
@@ -65,7 +65,7 @@ def _placed(where: Callable[..., Path], variable: str) -> Path:
         path = None
     if path is not None and path.is_absolute():
         return path
-    raise NoHome(
+    raise _NoHome(
         "no home directory is known to keep gitdeps' cache and state in",
         hint=f"set {variable} (or HOME) to a directory",
     )

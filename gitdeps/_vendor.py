@@ -34,7 +34,7 @@ from ._cache.remote import RemoteCache, RemoteStats, remote_settings
 from ._config import load_config
 from ._credentials.scope import Scope
 from ._credentials.store import Credentials
-from ._dirs import NoHome, cache_dir
+from ._dirs import _NoHome, cache_dir
 from ._errors import GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
@@ -48,6 +48,7 @@ from ._resolve.graph import Graph, Node, walk
 from ._resolve.resolver import LockPolicy, Resolver
 from ._settings import limits
 from ._subprocess import build_timeout
+from ._timing import phase
 
 __all__ = ["VendorResult", "VendoredWheel", "vendor"]
 
@@ -247,16 +248,17 @@ def _vendor(
         packages = graph.packages()
         if options.locked and previous is not None:
             packages = hold_to_the_lock(packages, previous, wheels)
-        vendored = write_outputs(
-            packages,
-            {requirement: graph.key_of(requirement) for requirement in parsed.git},
-            parsed,
-            to,
-            previous=previous,
-            write_lock=not options.locked,
-            include_public=options.include_public,
-            target=target,
-        )
+        with phase("outputs"):
+            vendored = write_outputs(
+                packages,
+                {requirement: graph.key_of(requirement) for requirement in parsed.git},
+                parsed,
+                to,
+                previous=previous,
+                write_lock=not options.locked,
+                include_public=options.include_public,
+                target=target,
+            )
         return VendorResult(
             packages=vendored,
             wheelhouse=wheelhouse,
@@ -301,7 +303,7 @@ def _cache(options: VendorOptions) -> Cache | None:
         return Cache(options.cache_dir)
     try:
         return Cache(cache_dir())
-    except NoHome as exc:
+    except _NoHome as exc:
         logger.warning("%s; running without a cache", exc)
         return None
 

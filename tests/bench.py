@@ -81,6 +81,95 @@ def make_repos(root: Path, count: int, work: Path, commits: int) -> list[str]:
     return names
 
 
+def make_real_repos(root: Path, work: Path) -> list[str]:
+    """One repository per version plugin (tests/support/scm.py), as real projects use
+    them: the plugin's configuration, a version file written at build time, five commits
+    with tags. Returns the repository names."""
+    from tests.support.gitserver import commit_files
+    from tests.support.scm import PLUGINS, push_history
+
+    def push(repo: str, files: dict[str, str], **kwargs: object) -> str:
+        bare = root / repo
+        if not bare.exists():
+            make_repo(root, repo)
+        return commit_files(bare, files, work=work / repo.replace("/", "_"), **kwargs)  # type: ignore[arg-type]
+
+    names = []
+    for plugin, make in PLUGINS.items():
+        name = f"real-{plugin.replace('_', '-')}"
+        push_history(push, f"org/{name}.git", make(name, name.replace("-", "_")))
+        names.append(name)
+    return names
+
+
+def real_bench(
+    root: Path,
+    names: list[str],
+    tools: dict[str, tuple[list[str], str, dict[str, str]]],
+    where: dict[str, str],
+    base_env: dict[str, str],
+    server: GitServer,
+    rounds: int,
+) -> dict[str, dict[str, list[float]]]:
+    """Each real-style package alone, cold (every tool with an empty cache), the tools
+    taking turns in an order that rotates each round. Seconds per package per tool."""
+    token, host, scheme = where["127_0_0_1"], where["host"], where["scheme"]
+    seconds: dict[str, dict[str, list[float]]] = {name: {} for name in names}
+    order = list(tools)
+    for round_ in range(rounds):
+        for name in names:
+            print(f"real, round {round_ + 1}/{rounds}: {name} ...", flush=True)
+            for tool in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                command, _, extra = tools[tool]
+                url = f"{scheme}://{host}/org/{name}.git@2.3.2"
+                line = (
+                    f"{name} @ git+{url}"
+                    if tool == "gitdeps"
+                    else (f"{name} @ git+{scheme}://x:{token}@{url.split('://', 1)[1]}")
+                )
+                work = root / "real" / f"{tool.split()[0]}-{name}-{round_}"
+                work.mkdir(parents=True)
+                (work / "requirements.txt").write_text(line + "\n")
+                env = {**base_env, **extra}
+                for key in ("GITDEPS_CACHE_DIR", "PIP_CACHE_DIR", "UV_CACHE_DIR"):
+                    if key in env:
+                        env[key] = str(work / "cache")  # cold: a cache of its own
+                run = measure(command, cwd=work, env=env, server=server)
+                seconds[name].setdefault(tool, []).append(run["seconds"])
+    return seconds
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report_real(results: dict[str, dict[str, list[float]]]) -> None:
+    """Per package: each tool's median seconds and gitdeps' median ratio to each other
+    tool (ratios taken round by round); then the median of those over the packages."""
+    others = [tool for tool in next(iter(results.values())) if tool != "gitdeps"]
+    print("\none real-style package at a time, cold (medians; ratios round by round)\n")
+    header = f"{'package':<34}" + "".join(
+        f"{t.split()[0] + ' s':>10}" for t in ["gitdeps", *others]
+    )
+    print(header + "".join(f"{'/' + t.split()[0]:>10}" for t in others))
+    ratios: dict[str, list[float]] = {tool: [] for tool in others}
+    for name, runs in results.items():
+        cells = "".join(f"{_median(runs[t]):>10.2f}" for t in ["gitdeps", *others])
+        mine = []
+        for tool in others:
+            ratio = _median([a / b for a, b in zip(runs["gitdeps"], runs[tool], strict=True)])
+            ratios[tool].append(ratio)
+            mine.append(f"{ratio:>10.2f}")
+        print(f"{name:<34}{cells}{''.join(mine)}")
+    print(
+        f"{'median over packages':<34}{'':>{10 * (len(others) + 1)}}"
+        + "".join(f"{_median(ratios[t]):>10.2f}" for t in others)
+        + "\n"
+    )
+
+
 def _long_history(tree: Path, count: int) -> None:
     stream = []
     for number in range(1, count + 1):
@@ -179,6 +268,13 @@ def main() -> int:
         help="also gitdeps on a fresh agent with a warm remote cache (Azurite)",
     )  # fmt: skip
     parser.add_argument(
+        "--real", action="store_true",
+        help="also one real-style package per version plugin, cold, tools interleaved",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the --real cases (median of ratios)"
+    )
+    parser.add_argument(
         "--parse-mb", type=float, default=10,
         help="also parse a requirements file this large with gitdeps and pip (0: skip)",
     )  # fmt: skip
@@ -206,6 +302,7 @@ def main() -> int:
         (root / "work").mkdir()
         print(f"generating {args.packages} repositories with history ...", flush=True)
         names = make_repos(root / "git", args.packages, root / "work", args.commits)
+        real = make_real_repos(root / "git", root / "work") if args.real else []
         tls, ca_env = _tls(root) if args.https else (None, {})
 
         with (
@@ -256,6 +353,12 @@ def main() -> int:
             tools = {name: tool for name, tool in tools.items() if name.split()[0] in wanted}
             if args.jobs:
                 tools["gitdeps"][0].extend(["--jobs", str(args.jobs)])
+            if real:
+                real_results = real_bench(
+                    root, real, tools, {"127_0_0_1": token, "host": host, "scheme": scheme},
+                    base_env, server, args.rounds,
+                )  # fmt: skip
+                report_real(real_results)
             results: dict[str, dict[str, dict[str, float]]] = {}
             azurite = _start_azurite(root) if args.remote_cache else None
             for tool, (command, requirements, extra) in tools.items():

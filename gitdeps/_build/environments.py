@@ -31,6 +31,7 @@ from .._errors import BuildError
 from .._fs import disk_hint
 from .._once import Once
 from .._subprocess import clean_environ, run
+from .._timing import phase
 
 __all__ = [
     "BuildEnvironments",
@@ -308,7 +309,8 @@ class BuildEnvironments:
         """The interpreter of an environment holding ``requirements`` (created once)."""
         wanted = sorted({r.strip() for r in requirements if r.strip()})
         key = Cache.environment_key(wanted)
-        return self._envs.get(key, lambda: self._ensure(key, wanted))
+        with phase("environment"):
+            return self._envs.get(key, lambda: self._ensure(key, wanted))
 
     def _ensure(self, key: str, requirements: list[str]) -> Path:
         try:

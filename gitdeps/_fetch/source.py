@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._credentials.store import Credentials
 from .._inputs.giturl import GitURL
+from .._timing import phase
 from .checkout import Checkout, checkout
 from .git import History, fetch_commit, fetch_history
 from .gitdir import write_git_dir
@@ -28,22 +29,24 @@ __all__ = ["fetch_tree"]
 def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) -> Checkout:
     """Fetch ``commit`` of ``url`` into ``where/tree``; return what was written."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gitdeps-history") as side:
-        pending = side.submit(
-            fetch_history, url, commit, url.ref, credentials, where / "history.git"
-        )
+        pending = side.submit(_history, url, commit, credentials, where / "history.git")
         try:
-            repo = fetch_commit(url, commit, credentials, where / "repo.git")
-            try:
-                tree = checkout(repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}")
-            finally:
-                repo.close()
-            fetch_lfs(tree, url, credentials, where)
-            (where / "modules").mkdir()
-            fetch_submodules(tree, url, credentials, where / "modules")
+            with phase("fetch"):
+                repo = fetch_commit(url, commit, credentials, where / "repo.git")
+                try:
+                    tree = checkout(
+                        repo, commit, where / "tree", what=f"{url.repo} at {commit[:12]}"
+                    )
+                finally:
+                    repo.close()
+                fetch_lfs(tree, url, credentials, where)
+                (where / "modules").mkdir()
+                fetch_submodules(tree, url, credentials, where / "modules")
         except BaseException:
             pending.add_done_callback(_close_history)
             raise
-        history = pending.result()
+        with phase("waiting for history"):
+            history = pending.result()
     history.repo.close()  # its packs stay on disk, to be moved into the checkout's .git
     write_git_dir(
         tree,
@@ -54,6 +57,11 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
     for fetched in ("history.git", "repo.git", "modules"):
         shutil.rmtree(where / fetched, ignore_errors=True)
     return dataclasses.replace(tree, tags=history.tags_at_commit)
+
+
+def _history(url: GitURL, commit: str, credentials: Credentials, where: Path) -> History:
+    with phase("history"):
+        return fetch_history(url, commit, url.ref, credentials, where)
 
 
 def _close_history(future: Future[History]) -> None:

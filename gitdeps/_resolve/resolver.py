@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 
 from .._errors import LockError
 from .._once import Once
+from .._timing import phase
 from .refs import RemoteRefs, is_full_commit, listing_key, resolve_ref
 
 if TYPE_CHECKING:
@@ -77,8 +78,12 @@ class Resolver:
         url = requirement.url
         if url.ref is not None and is_full_commit(url.ref):
             return url.ref.lower()
-        refs: RemoteRefs = self._refs.get(listing_key(url), lambda: self.client.list_refs(url))
+        refs: RemoteRefs = self._refs.get(listing_key(url), lambda: self._list(url))
         return resolve_ref(url, url.ref, refs, search=lambda prefix: self._search(url, prefix))
+
+    def _list(self, url: GitURL) -> RemoteRefs:
+        with phase("refs"):
+            return self.client.list_refs(url)
 
     def tags_at(self, url: GitURL, commit: str) -> tuple[str, ...] | None:
         """The tags at ``commit`` if this run has listed the repository's refs, else None
@@ -90,6 +95,7 @@ class Resolver:
         progress.info("%s: %s is no branch or tag tip; searching the history", url.repo, prefix)
         where = Path(tempfile.mkdtemp(dir=self.scratch))
         try:
-            return self.client.find_commits(url, prefix, where)
+            with phase("refs"):
+                return self.client.find_commits(url, prefix, where)
         finally:
             shutil.rmtree(where, ignore_errors=True)
