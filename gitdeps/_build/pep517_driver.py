@@ -2,10 +2,11 @@
 
 ``pyproject_hooks`` starts a new interpreter for every hook, and importing a
 backend (setuptools above all) is most of a hook's cost. The driver below asks
-``get_requires_for_build_wheel`` and, when the backend wants nothing beyond
-``build-system.requires`` (what modern setuptools, hatchling and flit_core
-answer), calls ``build_wheel`` in the same process. Otherwise it returns the
-extra requirements and the caller takes the general path through PyPA build.
+``get_requires_for_build_wheel`` and, when the environment already holds what the
+backend asks for (nothing, from modern setuptools, hatchling and flit_core; ``pbr``
+from pbr's ``setup_requires``, which ``build-system.requires`` lists too), calls
+``build_wheel`` in the same process. Otherwise it returns the extra requirements; the
+caller makes an environment with them too and runs the driver there, once more.
 
 It runs in the build environment's interpreter, which has nothing of gitdeps,
 so it is plain source handed to ``python -c`` (which drops the project folder from
@@ -45,8 +46,24 @@ except (ImportError, AttributeError) as exc:
     sys.exit(0)
 hook = getattr(obj, "get_requires_for_build_wheel", None)
 requires = list(hook(config)) if hook is not None else []
+
+
+def met(text):
+    # Whether this environment holds ``text`` (pbr's "pbr", setup_requires already in
+    # build-system.requires): with packaging where the backend brought it, else "no".
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        from packaging.requirements import Requirement
+        wanted = Requirement(text)
+        if wanted.marker is not None and not wanted.marker.evaluate():
+            return True
+        return not wanted.extras and wanted.specifier.contains(version(wanted.name), prereleases=True)
+    except Exception:
+        return False
+
+
 answer = {"requires": requires}
-if not requires:
+if all(met(r) for r in requires):
     answer["wheel"] = obj.build_wheel(outdir, config, None)
 with open(result, "w") as f:
     json.dump(answer, f)

@@ -31,6 +31,7 @@ from .._errors import BuildError  # noqa: E402
 from .pep517_driver import DRIVER, backend_of, read_answer  # noqa: E402
 from .._inputs.requirements import ConfigSettings  # noqa: E402
 from .._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
+from .._timing import phase  # noqa: E402
 
 __all__ = ["build_wheel"]
 
@@ -73,7 +74,8 @@ class _Runner:
     ) -> None:
         env = {**self._env, **(extra_environ or {})}
         try:
-            self.output.append(run(cmd, env=env, cwd=cwd))
+            with phase("backend"):
+                self.output.append(run(cmd, env=env, cwd=cwd))
         except ProcessFailed as exc:
             self.output.append(exc.output)
             raise
@@ -94,11 +96,9 @@ def _check_installed(unmet: Iterable[Sequence[str]], what: str) -> None:
 
 def _one_process_build(
     runner: _Runner, python: str, source: Path, outdir: Path, what: str, *, config: ConfigSettings
-) -> Path | None:
-    """Build with one backend process when the backend wants no extra requirements.
-
-    Returns None when it does (the caller then takes PyPA build's general path).
-    """
+) -> tuple[Path | None, list[str]]:
+    """Build with one backend process when the environment holds what the backend asks
+    for; the wheel (None when it did not build) and what the backend asked for."""
     backend, backend_path = backend_of(source)
     with tempfile.TemporaryDirectory(dir=outdir) as scratch:
         answer = Path(scratch) / "answer.json"
@@ -121,10 +121,10 @@ def _one_process_build(
             )
         if wheel is None:
             logger.debug("%s: the backend asks for %s too", what, ", ".join(requires))
-            return None
+            return None, requires
         final = outdir / wheel
         os.replace(wheels / wheel, final)
-        return final
+        return final, requires
 
 
 def _overran(what: str, step: str, exc: ProcessTimedOut) -> BuildError:
@@ -177,17 +177,24 @@ def build_wheel(
             python = str(environments.python_for(requires))
             runner.prefer_scripts_of(python)
         outdir.mkdir(parents=True, exist_ok=True)
-        built = _one_process_build(runner, python, source, outdir, what, config=config_settings)
+        built, asked = _one_process_build(
+            runner, python, source, outdir, what, config=config_settings
+        )
         if built is not None:
             return built
-        builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
-        dynamic = sorted(builder.get_requires_for_build("wheel", config_settings) - set(requires))
         if environments is None:
-            _check_installed(builder.check_dependencies("wheel"), what)
-        elif dynamic:
-            # The backend asked for more; an environment with both, shared likewise.
-            python = str(environments.python_for([*requires, *dynamic]))
-            builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
+            _check_installed((c for r in asked for c in build.check_dependency(r)), what)
+        else:
+            # The backend asked for more; an environment with both, shared likewise, and
+            # the driver once more there (it builds when it finds them all).
+            python = str(environments.python_for([*requires, *asked]))
+            built, _ = _one_process_build(
+                runner, python, source, outdir, what, config=config_settings
+            )
+            if built is not None:
+                return built
+        # Not built: no packaging in the environment to tell what is met; PyPA build.
+        builder = build.ProjectBuilder(source, python_executable=python, runner=runner)
         with tempfile.TemporaryDirectory(dir=outdir) as scratch:
             built = Path(builder.build("wheel", scratch, config_settings))
             final = outdir / built.name
