@@ -233,7 +233,7 @@ def _vendor(
         wheels = Wheels(
             client=client,
             resolver=resolver,
-            builder=_builder(options, parsed, cache, scratch),
+            builder=_builder(options, parsed, cache, scratch, held),
             cache=cache,
             remote=shared,
             scratch=scratch,
@@ -324,7 +324,11 @@ def _target(options: VendorOptions) -> Target:
 
 
 def _builder(
-    options: VendorOptions, parsed: ParsedRequirements, cache: Cache | None, scratch: Path
+    options: VendorOptions,
+    parsed: ParsedRequirements,
+    cache: Cache | None,
+    scratch: Path,
+    held: contextlib.ExitStack,
 ) -> WheelBuilder:
     """The build frontend: PyPA build, isolated (environments shared per requirement set,
     made with the chosen installer) unless --no-build-isolation."""
@@ -336,4 +340,5 @@ def _builder(
         installer=options.installer,
         cache=cache,
     )
+    held.callback(environments.close)
     return PyPABuilder(environments)

@@ -131,9 +131,10 @@ def real_bench(
                 work.mkdir(parents=True)
                 (work / "requirements.txt").write_text(line + "\n")
                 env = {**base_env, **extra}
+                # Cold: empty caches, all of them (gitdeps installs build environments
+                # with uv or pip, whose caches would otherwise be warm after a round).
                 for key in ("GITDEPS_CACHE_DIR", "PIP_CACHE_DIR", "UV_CACHE_DIR"):
-                    if key in env:
-                        env[key] = str(work / "cache")  # cold: a cache of its own
+                    env[key] = str(work / "cache" / key)
                 run = measure(command, cwd=work, env=env, server=server)
                 seconds[name].setdefault(tool, []).append(run["seconds"])
     return seconds

@@ -17,7 +17,14 @@ from packaging.utils import parse_wheel_filename
 
 import gitdeps
 from gitdeps._build.wheel import pinned_version
-from tests.support.app import Forge, files_containing, fresh_venv, pip_install, run_python
+from tests.support.app import (
+    Forge,
+    files_containing,
+    fresh_venv,
+    pip_install,
+    run_gitdeps,
+    run_python,
+)
 from tests.support.gitserver import git
 from tests.support.scm import PLUGINS, push_history
 
@@ -204,3 +211,51 @@ def test_a_file_url_builds_the_versions_the_host_does(
     tree = fetch_tree(url, commit, Credentials(()), work)
     assert git(tree.root, "describe", "--tags", "--long").startswith("2.3.2-2-g")
     assert git(tree.root, "cat-file", "-t", "2.3.1") == "tag"  # the annotated tag, whole
+
+
+def test_the_build_hears_of_the_tree_before_its_history_is_laid_in(
+    tmp_path: Path, canary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """on_tree: the build environment starts from pyproject.toml while the history
+    (which a large repository takes longest over) is still coming."""
+    from gitdeps._credentials.store import Credentials
+    from gitdeps._fetch.source import fetch_tree
+    from gitdeps._inputs.giturl import parse_git_url
+    from tests.support.gitserver import GitServer
+
+    root = tmp_path / "srv"
+    root.mkdir()
+    heard: list[tuple[bool, bool]] = []
+    with GitServer(root, token=canary) as server:
+        forge = Forge(server, root, tmp_path / "pushes")
+        files = PLUGINS["setuptools_scm"]("lib", "lib")
+        history = push_history(forge.push, "o/lib.git", files)
+        monkeypatch.setenv("GITDEPS_TOKEN_127_0_0_1", canary)
+        url, _ = parse_git_url(forge.url("o/lib.git", history.branch))
+        work = tmp_path / "work"
+        work.mkdir()
+        commit = git(tmp_path / "pushes" / "o_lib.git", "rev-parse", "HEAD")
+
+        def on_tree(tree: Path) -> None:
+            heard.append(((tree / "pyproject.toml").is_file(), (tree / ".git").exists()))
+            raise RuntimeError("a head start that fails is no failure of the fetch")
+
+        tree = fetch_tree(url, commit, Credentials(()), work, on_tree=on_tree)
+    assert heard == [(True, False)]  # the files are there, the history is not yet
+    assert git(tree.root, "describe", "--tags").startswith("2.3.2-2-g")
+
+
+def test_the_environment_begun_ahead_is_the_one_the_build_uses(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    commit = forge.push("o/lib.git", PLUGINS["hatch-vcs"]("lib", "lib"), tag="1.0")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(f"lib @ {forge.url('o/lib.git', '1.0')}\n")
+    ran = run_gitdeps(
+        "-v", "vendor", "-r", "requirements.txt", "-o", "wh",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    assert ran.stderr.count("creating build environment") == 1
+    assert [p.name.split("-")[1] for p in (app / "wh").glob("*.whl")] == ["1.0+g" + commit[:12]]

@@ -14,6 +14,7 @@ import pytest
 
 from gitdeps import GitDepsError, LockError
 from gitdeps._fetch.checkout import Checkout
+from gitdeps._fetch.client import OnTree
 from gitdeps._inputs.giturl import GitURL, parse_git_url
 from gitdeps._inputs.requirements import GitRequirement
 from gitdeps._outputs.lock import Lock, LockedPackage
@@ -44,7 +45,9 @@ class FakeHost:
         assert where.is_dir() and not any(where.iterdir())
         return [c for c in self.history if c.startswith(prefix)]
 
-    def fetch_tree(self, url: GitURL, commit: str, where: Path) -> Checkout:
+    def fetch_tree(
+        self, url: GitURL, commit: str, where: Path, *, on_tree: OnTree | None = None
+    ) -> Checkout:
         raise AssertionError("the resolve stage fetches no tree")
 
 

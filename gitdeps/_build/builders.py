@@ -45,6 +45,12 @@ class WheelBuilder(Protocol):
         """Build the wheel into ``request.outdir``; its path."""
         ...
 
+    def prepare(self, source: Path) -> None:
+        """Start, in the background, on what building ``source`` will need (its build
+        environment), while the rest of its checkout comes. Best effort: may raise, and
+        the build then meets the fault and says it."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class PyPABuilder:
@@ -56,6 +62,12 @@ class PyPABuilder:
     @property
     def isolated(self) -> bool:
         return self.environments is not None
+
+    def prepare(self, source: Path) -> None:
+        if self.environments is not None:
+            from .pypa import build_requirements
+
+            self.environments.prepare(build_requirements(source))
 
     def build(self, request: BuildRequest) -> Path:
         from .pypa import build_wheel

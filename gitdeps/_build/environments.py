@@ -21,7 +21,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -289,6 +291,8 @@ class BuildEnvironments:
         self._requested = installer
         self._choice = Once()
         self._envs = Once()
+        self._ahead: ThreadPoolExecutor | None = None
+        self._ahead_lock = threading.Lock()
         # Before threads start: sysconfig's lazy init is not thread-safe on 3.11.
         sysconfig.get_config_vars()
 
@@ -304,6 +308,29 @@ class BuildEnvironments:
     @property
     def installer(self) -> str:
         return self._installer.name
+
+    def prepare(self, requirements: Iterable[str]) -> None:
+        """Start making the environment for ``requirements`` in the background (a build
+        that asks :meth:`python_for` them then waits for it, or gets its error)."""
+        wanted = list(requirements)
+        with self._ahead_lock:
+            if self._ahead is None:
+                self._ahead = ThreadPoolExecutor(
+                    max_workers=os.cpu_count() or 1, thread_name_prefix="gitdeps-env"
+                )
+            self._ahead.submit(self._quietly, wanted)
+
+    def _quietly(self, requirements: list[str]) -> None:
+        with contextlib.suppress(BaseException):  # the build that needs it says what failed
+            self.python_for(requirements)
+
+    def close(self) -> None:
+        """Wait for environments begun ahead (a stopping run's end at once: their
+        installers are stopped with it) and let their threads go."""
+        with self._ahead_lock:
+            ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.shutdown(wait=True, cancel_futures=True)
 
     def python_for(self, requirements: Iterable[str]) -> Path:
         """The interpreter of an environment holding ``requirements`` (created once)."""

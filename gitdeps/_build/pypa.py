@@ -33,7 +33,7 @@ from .._inputs.requirements import ConfigSettings  # noqa: E402
 from .._subprocess import ProcessFailed, ProcessTimedOut, clean_environ, run  # noqa: E402
 from .._timing import phase  # noqa: E402
 
-__all__ = ["build_wheel"]
+__all__ = ["build_requirements", "build_wheel"]
 
 logger = logging.getLogger("gitdeps")
 
@@ -147,6 +147,12 @@ def _tail(output: str, lines: int = 30) -> str:
     return "the output ends with:\n" + "\n".join(kept)
 
 
+def build_requirements(source: Path) -> list[str]:
+    """``build-system.requires`` of the project at ``source``, as PyPA build reads it
+    (its default for a setup.py project): the static part of its build environment."""
+    return sorted(build.ProjectBuilder(source, python_executable=sys.executable).build_system_requires)
+
+
 def build_wheel(
     source: Path,
     outdir: Path,
@@ -168,8 +174,7 @@ def build_wheel(
         )
     runner = _Runner(source_date_epoch)
     try:
-        probe = build.ProjectBuilder(source, python_executable=sys.executable)  # validates
-        requires = sorted(probe.build_system_requires)
+        requires = build_requirements(source)  # and validates pyproject.toml
         if environments is None:
             _check_installed((c for r in requires for c in build.check_dependency(r)), what)
             python = sys.executable

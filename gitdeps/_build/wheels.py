@@ -217,9 +217,12 @@ class Wheels:
     def _checkout(self, node: Node) -> Checkout:
         url, commit = node.requirement.url, node.commit
 
+        def ahead(root: Path) -> None:  # the build environment, beside the history
+            self.builder.prepare(root / url.subdirectory if url.subdirectory else root)
+
         def fetch() -> Checkout:
             started = time.monotonic()
-            tree = self.client.fetch_tree(url, commit, self._workdir("src"))
+            tree = self.client.fetch_tree(url, commit, self._workdir("src"), on_tree=ahead)
             progress.info("%s: fetched (%.1f s)", node.label, time.monotonic() - started)
             return tree
 

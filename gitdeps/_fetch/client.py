@@ -8,6 +8,7 @@ fake in a unit test) is one class with these three methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from .._resolve.refs import RemoteRefs
     from .checkout import Checkout
 
-__all__ = ["DulwichClient", "GitClient"]
+__all__ = ["DulwichClient", "GitClient", "OnTree"]
+
+OnTree = Callable[[Path], None]  # told the checkout's folder once its files are written
 
 
 class GitClient(Protocol):
@@ -30,9 +33,13 @@ class GitClient(Protocol):
         ``prefix``; ``where`` is an empty folder to work in."""
         ...
 
-    def fetch_tree(self, url: GitURL, commit: str, where: Path) -> Checkout:
+    def fetch_tree(
+        self, url: GitURL, commit: str, where: Path, *, on_tree: OnTree | None = None
+    ) -> Checkout:
         """``commit`` checked out under the empty folder ``where`` (with submodules,
-        LFS files and a ``.git`` that version plugins can read)."""
+        LFS files and a ``.git`` that version plugins can read). ``on_tree`` is called
+        with the tree's folder as soon as its files are written, while the history is
+        still coming: the build can start on what it needs from them."""
         ...
 
 
@@ -53,7 +60,9 @@ class DulwichClient:
 
         return find_commits(url, prefix, self.credentials, where / "search.git")
 
-    def fetch_tree(self, url: GitURL, commit: str, where: Path) -> Checkout:
+    def fetch_tree(
+        self, url: GitURL, commit: str, where: Path, *, on_tree: OnTree | None = None
+    ) -> Checkout:
         from .source import fetch_tree
 
-        return fetch_tree(url, commit, self.credentials, where)
+        return fetch_tree(url, commit, self.credentials, where, on_tree=on_tree)

@@ -10,7 +10,9 @@ laid beside it, so version plugins compute what they compute in pip's clone.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,9 +27,19 @@ from .submodules import fetch_submodules
 
 __all__ = ["fetch_tree"]
 
+logger = logging.getLogger("gitdeps")
 
-def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) -> Checkout:
-    """Fetch ``commit`` of ``url`` into ``where/tree``; return what was written."""
+
+def fetch_tree(
+    url: GitURL,
+    commit: str,
+    credentials: Credentials,
+    where: Path,
+    *,
+    on_tree: Callable[[Path], None] | None = None,
+) -> Checkout:
+    """Fetch ``commit`` of ``url`` into ``where/tree``; return what was written.
+    ``on_tree`` hears of the tree once its files are written, beside the history."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gitdeps-history") as side:
         pending = side.submit(_history, url, commit, credentials, where / "history.git")
         try:
@@ -39,6 +51,9 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
                     )
                 finally:
                     repo.close()
+            if on_tree is not None:
+                _tell(on_tree, tree.root)
+            with phase("fetch"):
                 fetch_lfs(tree, url, credentials, where)
                 (where / "modules").mkdir()
                 fetch_submodules(tree, url, credentials, where / "modules")
@@ -57,6 +72,14 @@ def fetch_tree(url: GitURL, commit: str, credentials: Credentials, where: Path) 
     for fetched in ("history.git", "repo.git", "modules"):
         shutil.rmtree(where / fetched, ignore_errors=True)
     return dataclasses.replace(tree, tags=history.tags_at_commit)
+
+
+def _tell(on_tree: Callable[[Path], None], root: Path) -> None:
+    """A head start for the build: best effort, so its failure is the build's to say."""
+    try:
+        on_tree(root)
+    except Exception as exc:  # the build meets the same fault and says it
+        logger.debug("could not start ahead on %s: %s", root, exc)
 
 
 def _history(url: GitURL, commit: str, credentials: Credentials, where: Path) -> History:
