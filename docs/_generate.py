@@ -92,6 +92,13 @@ def render() -> str:
         "already written (wheelhouse, "
         "requirements, lock) are left exactly as they were.",
         "",
+        "The first failure stops the run: no fetch or build starts after it and the builds "
+        "under way are killed, while what was only asking a host (which commit a ref names) "
+        "gets a few seconds to end. Each requirement that failed gets its own `error:` line "
+        "(and, in a pipeline, its own annotation), then one line says how many; the exit code "
+        "is the first failure's. From Python that is `SeveralErrors`, whose `errors` holds "
+        "each one; a run that fails once raises that error itself.",
+        "",
     ]
     return "\n".join(parts)
 

@@ -15,6 +15,7 @@ from ._errors import (
     InUseError,
     LockError,
     RequirementError,
+    SeveralErrors,
     UnsafeRepositoryError,
 )
 from ._options import VendorOptions
@@ -35,6 +36,7 @@ __all__ = [
     "LockError",
     "RequirementError",
     "Secret",
+    "SeveralErrors",
     "UnsafeRepositoryError",
     "VendorOptions",
     "VendorResult",

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from . import __version__
 from ._cache.local import Cache
 from ._dirs import cache_dir
-from ._errors import AuthError, GitDepsError
+from ._errors import AuthError, GitDepsError, SeveralErrors
 from ._options import VendorOptions
 from ._outputs.journal import OutputsSwitched
 from ._secret import redact
@@ -676,8 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GitDepsError as exc:
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
-        else:  # the one line, then (-v) its context set apart
-            log.error("%s", exc.render(verbose=verbosity >= 1))
+        else:  # the one line, then (-v) its context set apart; each, when several
+            for error in (*exc.errors, exc) if isinstance(exc, SeveralErrors) else (exc,):
+                log.error("%s", GitDepsError.render(error, verbose=verbosity >= 1))
         return exc.exit_code
     except OutputsSwitched:
         log.error("interrupted while the outputs were being replaced; the new set was completed")

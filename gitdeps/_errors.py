@@ -21,6 +21,7 @@ __all__ = [
     "Interrupted",
     "LockError",
     "RequirementError",
+    "SeveralErrors",
     "UnsafeRepositoryError",
 ]
 
@@ -128,3 +129,26 @@ class Interrupted(GitDepsError):
     was under way ends with this, and nothing it made is kept."""
 
     exit_code = 130
+
+
+class SeveralErrors(GitDepsError):
+    """More than one part of a run failed (two requirement lines naming refs that do not
+    exist, a host refusing the token of three repositories): ``errors`` holds each, in
+    the order they happened, and ``stopped`` counts the work cut short because of them.
+
+    ``str()`` is the one-line summary; ``render()`` adds each error's own line below it.
+    The exit code is the first error's. A run that fails once raises that error itself.
+    """
+
+    def __init__(self, errors: tuple[GitDepsError, ...], *, stopped: int = 0) -> None:
+        said = f"{len(errors)} requirements failed"
+        if stopped:
+            said += f", and {stopped} stopped unfinished because of them"
+        super().__init__(said)
+        self.errors = errors
+        self.stopped = stopped
+        self.exit_code = errors[0].exit_code
+
+    def render(self, *, verbose: bool = False) -> str:
+        """Each error's own line (with ``verbose``, its detail), then the summary."""
+        return "\n".join([*(e.render(verbose=verbose) for e in self.errors), str(self)])

@@ -29,6 +29,7 @@ __all__ = [
     "build_timeout",
     "clean_environ",
     "run",
+    "stop_builds",
     "stop_children",
 ]
 
@@ -128,6 +129,7 @@ def run(
     with tempfile.TemporaryFile() as captured:
         proc = _spawn(
             command,
+            building=True,
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -151,7 +153,8 @@ def run(
     )
     if output.strip():
         logger.debug("%s", output.rstrip())
-    _stop.check("using what it made")  # killed by stop(): its failure is no news
+    # killed by stop() or fail(): its failure is no news
+    _stop.check("using what it made", building=True)
     if timed_out:
         raise ProcessTimedOut(command, timeout, output)
     if proc.returncode:
@@ -159,23 +162,25 @@ def run(
     return output
 
 
-_live: set[subprocess.Popen[bytes]] = set()
+# Each command run() or tracked() started and has not reaped, and whether it builds
+# (a backend, an installer: run()) rather than fetches (tracked()).
+_live: dict[subprocess.Popen[bytes], bool] = {}
 # Processes another library started (dulwich's ssh), in gitdeps' own process group: a
 # SIGTERM sent to gitdeps alone would not reach them.
 _adopted: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
 
-def _spawn(command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+def _spawn(command: Sequence[str], *, building: bool, **kwargs: Any) -> subprocess.Popen[bytes]:
     """``command`` started in a process group of its own and known to :func:`stop_children`;
-    refused once the run is stopping (stop kills under the same lock, so no command
-    starts after it)."""
+    refused once the run is stopping, or (``building``) once part of it failed: the
+    hooks kill under the same lock, so no command starts after them."""
     with _live_lock:
-        _stop.check(f"running {Path(str(command[0])).name}")
+        _stop.check(f"running {Path(str(command[0])).name}", building=building)
         proc: subprocess.Popen[bytes] = subprocess.Popen(
             list(command), start_new_session=os.name != "nt", **kwargs
         )
-        _live.add(proc)
+        _live[proc] = building
     return proc
 
 
@@ -183,7 +188,7 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
     """``proc`` and what it left in its group stopped, and forgotten."""
     _stop_group(proc)
     with _live_lock:
-        _live.discard(proc)
+        _live.pop(proc, None)
 
 
 def adopt(proc: subprocess.Popen[bytes]) -> None:
@@ -204,7 +209,16 @@ def stop_children() -> None:
                     proc.kill()
 
 
+def stop_builds() -> None:
+    """Stop every build and installer run() is waiting for: part of the run failed."""
+    with _live_lock:
+        for proc, building in _live.items():
+            if building:
+                _kill_group(proc)
+
+
 _stop.on_stop(stop_children)
+_stop.on_fail(stop_builds)
 
 
 @contextlib.contextmanager
@@ -214,7 +228,7 @@ def tracked() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        proc = _spawn(command, **kwargs)
+        proc = _spawn(command, building=False, **kwargs)
         started.append(proc)
         return proc
 

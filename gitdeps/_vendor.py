@@ -243,6 +243,7 @@ def _vendor(
         walk(
             parsed.git,
             lambda requirement: _visit(requirement, resolver, wheels, graph),
+            on_fail=stop.fail,
             on_stop=stop.stop,
         )
         packages = graph.packages()

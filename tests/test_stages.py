@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps import GitDepsError, LockError
+from gitdeps import (
+    FetchError,
+    GitDepsError,
+    Interrupted,
+    LockError,
+    RequirementError,
+    SeveralErrors,
+)
 from gitdeps._fetch.checkout import Checkout
 from gitdeps._fetch.client import OnTree
 from gitdeps._inputs.giturl import GitURL, parse_git_url
 from gitdeps._inputs.requirements import GitRequirement
 from gitdeps._outputs.lock import Lock, LockedPackage
+from gitdeps._resolve import graph as graph_module
 from gitdeps._resolve.graph import Graph, Node, walk
 from gitdeps._resolve.refs import RemoteRefs
 from gitdeps._resolve.resolver import LockPolicy, Resolver
@@ -208,29 +216,73 @@ def test_a_dependency_cycle_ends_with_each_distribution_visited_once() -> None:
         graph.set_built(name, name)
         return edges[name]
 
-    walk(["a"], visit, on_stop=lambda: None)
+    walk(["a"], visit, on_fail=lambda: None, on_stop=lambda: None)
     assert [p.key for p in graph.packages()] == ["a", "b", "c"]
     assert visits["a"] == 2 and visits["c"] == 2  # asked twice, added once
 
 
 def test_a_failure_stops_the_walk_and_what_is_under_way() -> None:
-    stopped = threading.Event()
+    failed, stopped = threading.Event(), threading.Event()
     started: list[str] = []
 
     def visit(name: str) -> list[str]:
         started.append(name)
         if name == "bad":
             raise GitDepsError("requirements.txt:2: bad: the host said no")
-        if name == "slow":
-            assert stopped.wait(10), "on_stop was not called"
-            return ["never"]
+        if name == "building":  # a build killed by on_fail ends with Interrupted
+            assert failed.wait(30), "on_fail was not called"
+            raise Interrupted("stopped while building")
+        return ["child"]  # of a visit that ends after the failure: never visited
+
+    with pytest.raises(GitDepsError, match="the host said no") as caught:
+        walk(["building", "bad"], visit, on_fail=failed.set, on_stop=stopped.set)
+    assert type(caught.value) is GitDepsError  # one failure is raised as it is
+    assert "child" not in started
+    assert stopped.is_set()  # and whatever is left is cut short on the way out
+
+
+def test_every_failure_of_the_visits_under_way_is_reported_in_order() -> None:
+    failed = threading.Event()
+
+    def visit(name: str) -> list[str]:
+        if name == "typo":
+            raise RequirementError("ref 'v9' not found", input="requirements.txt:1: acme")
+        if name == "also":  # ends during the grace, failing on its own
+            assert failed.wait(30), "on_fail was not called"
+            raise FetchError("repository not found", input="requirements.txt:3: beta")
+        if name == "late":
+            assert failed.wait(30)
+            raise Interrupted("stopped before building gamma")
         return []
 
-    began = time.monotonic()
+    with pytest.raises(SeveralErrors) as caught:
+        walk(["typo", "fine", "also", "late"], visit, on_fail=failed.set, on_stop=lambda: None)
+    error = caught.value
+    assert [type(e) for e in error.errors] == [RequirementError, FetchError]
+    assert error.exit_code == RequirementError.exit_code  # the first one's
+    assert error.stopped == 1 and str(error).startswith("2 requirements failed")
+    lines = error.render().splitlines()
+    assert lines[:2] == [
+        "requirements.txt:1: acme: ref 'v9' not found",
+        "requirements.txt:3: beta: repository not found",
+    ]
+
+
+def test_a_visit_still_under_way_after_the_grace_is_cut_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(graph_module, "_FAIL_GRACE", 0.05)
+    stopped = threading.Event()
+
+    def visit(name: str) -> list[str]:
+        if name == "bad":
+            raise GitDepsError("bad: the host said no")
+        assert stopped.wait(30), "on_stop was not called"  # a listing a slow host holds
+        raise Interrupted("stopped while listing")
+
     with pytest.raises(GitDepsError, match="the host said no"):
-        walk(["slow", "bad"], visit, on_stop=stopped.set)
-    assert time.monotonic() - began < 5
-    assert "never" not in started
+        walk(["hung", "bad"], visit, on_fail=lambda: None, on_stop=stopped.set)
+    assert stopped.is_set()
 
 
 # -- errors carry their facts ------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gitdeps import FetchError
+from gitdeps import BuildError, FetchError, RequirementError
 from gitdeps._cache.local import Cache
 from gitdeps._credentials.store import Credentials
 from gitdeps._fetch.git import list_refs
@@ -147,7 +148,8 @@ from setuptools.build_meta import *  # noqa: F403
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     marker = os.environ.get("GITDEPS_TEST_MARKER")
     if marker:
-        open(marker + "-" + os.path.basename(os.getcwd()), "w").close()
+        with open(marker + "-" + os.path.basename(os.getcwd()), "w") as said:
+            said.write(str(os.getpid()))
         time.sleep(600)
     return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
 """
@@ -250,3 +252,89 @@ def test_a_signal_ends_a_run_waiting_for_the_cache_another_run_holds(
         stderr = first[0] + _ended(proc)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
+
+
+_FAILS_ONCE_ANOTHER_BUILDS = """\
+import glob, os, time
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    marker = os.environ["GITDEPS_TEST_MARKER"]
+    for _ in range(2400):  # until the slow package's build is under way
+        if glob.glob(marker + "-*"):
+            break
+        time.sleep(0.05)
+    raise RuntimeError("broken on purpose")
+"""
+
+
+@pytest.mark.slow
+def test_a_failed_build_stops_the_build_under_way_and_names_itself(
+    forge: Forge, tmp_path: Path, canary: str, _own_cache: Path
+) -> None:
+    """Fail fast: a build fails while another runs for ten minutes. The other is killed
+    at once, the run ends with the failed package's own reason and last lines, and no
+    wheel of the run is kept."""
+    broken = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+            'backend-path = ["_build"]\n[project]\nname = "broken"\nversion = "1.0"\n'
+        ),
+        "_build/backend.py": _FAILS_ONCE_ANOTHER_BUILDS,
+    }
+    forge.push("o/broken.git", broken)
+    app = App.make(
+        tmp_path / "app",
+        f"{_slow_package(forge, 'slowa')}\nbroken @ {forge.url('o/broken.git')}",
+        {"GITDEPS_TOKEN_127_0_0_1": canary},
+    )
+    marker = tmp_path / "building"
+    proc = _vendor(app.root, "--jobs", "2", env={**app.env, "GITDEPS_TEST_MARKER": str(marker)})
+    stderr = _ended(proc)
+    assert proc.returncode == BuildError.exit_code, stderr
+    assert "requirements.txt:2: broken" in stderr and "broken on purpose" in stderr, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    assert canary not in stderr
+    (started,) = tmp_path.glob("building-*")
+    pid = int(started.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the slow build was killed, not left to run on
+    assert not app.wheelhouse.exists()
+    assert not list(_own_cache.rglob("*.whl"))
+
+
+@pytest.mark.slow
+def test_every_requirement_that_fails_is_named_with_its_reason(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    """Report all: three lines that cannot be resolved (two refs that do not exist, a
+    repository that does not) are each named with their file:line and reason, beside a
+    line that can; the exit code is one of theirs, and nothing is written."""
+    from tests.support.projects import project
+
+    forge.push("o/good.git", project("good", "1.0"), tag="v1")
+    forge.push("o/other.git", project("other", "1.0"), tag="v1")
+    app = App.make(
+        tmp_path / "app",
+        "\n".join(
+            [
+                f"good @ {forge.url('o/good.git', 'v1')}",
+                f"good2 @ {forge.url('o/good.git', 'v9-typo')}",
+                f"other @ {forge.url('o/other.git', 'no-such-branch')}",
+                f"gone @ {forge.url('o/gone.git')}",
+            ]
+        ),
+        {"GITDEPS_TOKEN_127_0_0_1": canary},
+    )
+    ran = app.vendor("--no-build-isolation", env={"GITHUB_ACTIONS": "true"})
+    assert ran.returncode in (RequirementError.exit_code, FetchError.exit_code), ran.output
+    for line in (2, 3, 4):  # each its own annotation, on its own line of the file
+        assert f"::error file=requirements.txt,line={line}::" in ran.output, ran.output
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error: ")]
+    for line, says in ((2, "v9-typo"), (3, "no-such-branch"), (4, "gone")):
+        assert any(f"requirements.txt:{line}:" in e and says in e for e in errors), ran.stderr
+    assert "requirements.txt:1:" not in ran.stderr
+    last = errors[-1]  # the line with good may have been stopped
+    assert re.fullmatch(r"error: 3 requirements failed(, and 1 stopped .*)?", last), last
+    assert "Traceback" not in ran.stderr and canary not in ran.output
+    assert not app.wheelhouse.exists() and not app.lock.exists()

@@ -98,3 +98,50 @@ def test_builds_use_pips_index_settings_as_pip_resolves_them(
     assert "https://a.test/simple" in options and "https://b.test/simple" in options
     monkeypatch.setenv("PIP_INDEX_URL", "https://env.test/simple")
     assert pip_index_options()[:2] == ["--index-url", "https://env.test/simple"]
+
+
+def test_a_failure_kills_the_builds_under_way_and_lets_fetches_end(tmp_path: Path) -> None:
+    """fail(): a backend or installer run() waits for is killed (and its end is
+    Interrupted, no news), no build starts after it, and a fetch's process lives on."""
+    import subprocess
+    import sys
+    import threading
+
+    from gitdeps import Interrupted, _stop
+    from gitdeps._subprocess import run, tracked
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    ended: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            run(sleeper, env=clean_environ())
+        except BaseException as exc:
+            ended.append(exc)
+
+    _stop.reset()
+    try:
+        with tracked() as start:
+            fetch = start(sleeper, stdin=subprocess.DEVNULL)
+            builder = threading.Thread(target=build)
+            builder.start()
+            for _ in range(600):  # until run() has started its command
+                if builder.is_alive() and _live_builds():
+                    break
+                builder.join(0.05)
+            _stop.fail()
+            builder.join(60)
+            assert not builder.is_alive(), "the build was not killed"
+            assert len(ended) == 1 and isinstance(ended[0], Interrupted), ended
+            assert fetch.poll() is None, "a fetch's process was killed by a failure"
+            with pytest.raises(Interrupted, match="stopped before running"):
+                run(sleeper, env=clean_environ())
+    finally:
+        _stop.reset()
+
+
+def _live_builds() -> int:
+    from gitdeps import _subprocess
+
+    with _subprocess._live_lock:
+        return sum(_subprocess._live.values())

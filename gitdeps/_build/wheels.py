@@ -232,6 +232,7 @@ class Wheels:
         """A new wheel, and the tags at its commit that the build saw."""
         requirement, what = node.requirement, node.what
         url = requirement.url
+        stop.check(f"fetching {node.label}", building=True)  # not once another part failed
         tree = self._checkout(node)
         source = tree.root / url.subdirectory if url.subdirectory else tree.root
         if not source.is_dir():
@@ -248,7 +249,7 @@ class Wheels:
             config_settings=requirement.backend_config(),
         )
         with self._build_slots:
-            stop.check(f"building {node.label}")
+            stop.check(f"building {node.label}", building=True)
             started = time.monotonic()
             wheel = self.builder.build(request)
         stop.check(f"keeping the wheel of {node.label}")  # what a stopped build left is not kept

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .._errors import GitDepsError
+from .._errors import GitDepsError, Interrupted, SeveralErrors
 
 if TYPE_CHECKING:
     from .._inputs.requirements import GitRequirement
@@ -124,28 +125,79 @@ def _conflict(key: str, existing: Node, requested_by: list[str], node: Node) -> 
 
 # Seconds the visits under way get to end once a run stops (their waits are cut).
 _STOP_GRACE = 5.0
+# Seconds the visits under way get, once one has failed, to end on their own: what only
+# asks a host something may finish and say whether it fails too (no fetch or build
+# starts then, and the builds under way are killed).
+_FAIL_GRACE = 3.0
 
 
 def walk(
-    top: Sequence[T], visit: Callable[[T], Iterable[T]], *, on_stop: Callable[[], None]
+    top: Sequence[T],
+    visit: Callable[[T], Iterable[T]],
+    *,
+    on_fail: Callable[[], None],
+    on_stop: Callable[[], None],
 ) -> None:
     """``visit`` each of ``top`` and each item a visit returns, in parallel.
 
-    On a failure, Ctrl-C or SIGTERM nothing new starts and ``on_stop`` runs (it cuts
-    short what the visits under way wait on: subprocesses, transfers); then they get
+    On the first failure (a :class:`GitDepsError`) nothing new is visited and
+    ``on_fail`` runs (it stops the builds under way and refuses new ones); the visits
+    under way get ``_FAIL_GRACE`` seconds to end, and each that fails on its own is
+    reported too: one failure is raised as it is, several as :class:`SeveralErrors`.
+    On Ctrl-C, SIGTERM or any other exception nothing new starts and ``on_stop`` runs
+    (it cuts short what the visits wait on: subprocesses, transfers); then they get
     ``_STOP_GRACE`` seconds to end, not more, so that a stop is never held up.
     """
     pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="gitdeps")
     pending: set[Future[Iterable[T]]] = set()
     try:
         pending.update(pool.submit(visit, item) for item in top)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                pending.update(pool.submit(visit, item) for item in future.result())
+        failures, stopped = _visit_all(pool, pending, visit, on_fail)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        on_stop()
-        wait(pending, timeout=_STOP_GRACE)
+        _cut(pool, pending, on_stop)
         raise
+    if failures:
+        _cut(pool, pending, on_stop)
+        raise failures[0] if len(failures) == 1 else SeveralErrors(failures, stopped=stopped)
     pool.shutdown(wait=True)
+
+
+def _visit_all(
+    pool: ThreadPoolExecutor,
+    pending: set[Future[Iterable[T]]],
+    visit: Callable[[T], Iterable[T]],
+    on_fail: Callable[[], None],
+) -> tuple[tuple[GitDepsError, ...], int]:
+    """Wait for the visits in ``pending`` (kept up to date) and those they lead to; the
+    failures in the order they came, and how many visits were cut short by them."""
+    failures: list[GitDepsError] = []
+    stopped = 0
+    give_up: float | None = None  # once failing: when the visits under way are cut
+    while pending:
+        left = None if give_up is None else max(0.0, give_up - time.monotonic())
+        done = wait(pending, timeout=left, return_when=FIRST_COMPLETED).done
+        pending.difference_update(done)
+        if not done:  # the grace is over: what is left is cut short
+            return tuple(failures), stopped + len(pending)
+        for future in done:
+            error = future.exception()
+            if error is None:
+                if not failures:
+                    pending.update(pool.submit(visit, item) for item in future.result())
+            elif isinstance(error, Interrupted) and failures:
+                stopped += 1  # refused, or killed, because another part failed
+            elif isinstance(error, GitDepsError) and not isinstance(error, Interrupted):
+                failures.append(error)
+            else:
+                raise error
+        if failures and give_up is None:
+            on_fail()
+            give_up = time.monotonic() + _FAIL_GRACE
+    return tuple(failures), stopped
+
+
+def _cut(pool: ThreadPoolExecutor, pending: set[Future[Any]], on_stop: Callable[[], None]) -> None:
+    """Nothing new starts, what is under way is cut short and gets a moment to end."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    on_stop()
+    wait(pending, timeout=_STOP_GRACE)
