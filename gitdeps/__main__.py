@@ -355,6 +355,12 @@ def make_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="the file to write"
     )
+    w.add_argument(
+        "--for", dest="installer", choices=("pip", "uv"), default="pip",
+        help="who clones from OUT (default: pip). pip cannot be given a token for a private "
+        "package that only another private package requires, so for pip such a package is an "
+        "error; uv reuses a host's token, so for uv it gets a line of its own",
+    )  # fmt: skip
     _config_option(w)
 
     li = command(
@@ -458,7 +464,7 @@ def _auth(args: argparse.Namespace) -> int:
 def _rewrite(args: argparse.Namespace) -> int:
     from ._token_rewrite import rewrite
 
-    count = rewrite(args.requirements, args.output, config=args.config)
+    count = rewrite(args.requirements, args.output, config=args.config, installer=args.installer)
     if not args.quiet:
         sys.stdout.write(f"wrote {args.output} ({count} git requirements with a token)\n")
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import zipfile
 from pathlib import Path
 
@@ -222,3 +223,51 @@ def test_rewrite_gives_pip_what_it_needs_to_clone_and_shows_no_token(
     installed = pip_install(python, "-r", str(out), cwd=app)
     assert installed.returncode == 0, installed.output
     assert run_python(python, "import one, publicdep; print('ok')", cwd=tmp_path).strip() == "ok"
+
+
+@pytest.mark.slow
+def test_rewrite_names_a_private_dependency_pip_cannot_clone_and_gives_uv_its_token(
+    forge: Forge, tmp_path: Path, canary: str, index_url: str
+) -> None:
+    """pip clones a private package's private dependency from the URL in its metadata,
+    which no rewritten line can give a token: for pip, rewrite says so and writes
+    nothing; for uv, which reuses a host's token, the dependency gets a line."""
+    import subprocess
+
+    from uv import find_uv_bin
+
+    from tests.support.app import fresh_venv, run_python
+
+    line = forge.push_acme()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(line + "\n")
+    env = {"GITDEPS_TOKEN_127_0_0_1": canary}
+    out = app / "secret" / "requirements.txt"
+
+    for_pip = run_gitdeps("rewrite", "-r", "requirements.txt", "-o", out, cwd=app, env=env)
+    assert for_pip.returncode == 3, for_pip.output
+    (said,) = [row for row in for_pip.stderr.splitlines() if row.startswith("error:")]
+    assert "acme-core" in said and "acme-utils" in said and "gitdeps vendor" in for_pip.stderr
+    assert "--for uv" in for_pip.stderr
+    assert not out.exists() and canary not in for_pip.output
+
+    for_uv = run_gitdeps(
+        "rewrite", "-r", "requirements.txt", "-o", out, "--for", "uv", cwd=app, env=env
+    )
+    assert for_uv.returncode == 0, for_uv.output
+    assert canary not in for_uv.output and "2 git requirements with a token" in for_uv.stdout
+    rows = out.read_text().splitlines()
+    assert [r.split(" @ ")[0] for r in rows if " @ " in r] == ["acme-utils", "acme-core"]
+    venv = tmp_path / "venv"
+    python = fresh_venv(venv)
+    installed = subprocess.run(
+        [find_uv_bin(), "pip", "install", "--python", str(python), "--index-url", index_url,
+         "-r", str(out)],
+        cwd=app, capture_output=True, text=True, check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    assert canary not in installed.stdout + installed.stderr
+    code = "import acme_utils, acme_core, publicdep; print('ok')"
+    assert run_python(python, code, cwd=tmp_path).strip() == "ok"
