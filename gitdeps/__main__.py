@@ -387,7 +387,20 @@ def make_parser() -> argparse.ArgumentParser:
     pub.add_argument("--repository-url", required=True, metavar="URL", help="the upload URL")
     pub.add_argument("-o", "--wheelhouse", type=Path, default=Path("wheelhouse"), metavar="DIR")
     pub.add_argument("wheels", nargs="*", type=Path, metavar="WHEEL", help="default: DIR/*.whl")
-    pub.add_argument("--skip-existing", action="store_true", help="a wheel already there is fine")
+    pub.add_argument(
+        "--skip-existing", action="store_true",
+        help="a wheel the feed answers 409 for is fine, once its index shows the same sha256 "
+        "(a wheel listed there with the same sha256 is always skipped; with another, never)",
+    )  # fmt: skip
+    pub.add_argument(
+        "--public-versions", action="store_true",
+        help="publish each wheel at its version without the +g<commit> label, the pins between "
+        "the wheels rewritten to match (for feeds that refuse local versions: Azure Artifacts)",
+    )  # fmt: skip
+    pub.add_argument(
+        "--index-url", metavar="URL",
+        help="where the feed lists its files (default: beside the upload URL, .../simple/)",
+    )  # fmt: skip
     _config_option(pub)
 
     h = command("help", help="show the help of gitdeps, or of one command")
@@ -497,10 +510,20 @@ def _publish(args: argparse.Namespace) -> int:
             args.wheelhouse, "no wheels to publish", hint="run gitdeps vendor first"
         )
     done = publish(
-        wheels, args.repository_url, config=args.config, skip_existing=args.skip_existing
+        wheels,
+        args.repository_url,
+        config=args.config,
+        skip_existing=args.skip_existing,
+        public_versions=args.public_versions,
+        index_url=args.index_url,
     )
     if not args.quiet:
-        sys.stdout.write(f"uploaded {len(done)} wheel{'s' if len(done) != 1 else ''}\n")
+        there = len(wheels) - len(done)
+        sys.stdout.write(
+            f"uploaded {len(done)} wheel{'s' if len(done) != 1 else ''}"
+            + (f" ({there} already there)" if there else "")
+            + "\n"
+        )
     return EXIT_OK
 
 

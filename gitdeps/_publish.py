@@ -3,21 +3,40 @@
 For locked-down VMs that install from a feed (Azure Artifacts, a private index):
 the wheels of a wheelhouse go up with the feed's token from the same providers
 as git hosts (``GITDEPS_TOKEN_PKGS_DEV_AZURE_COM``, managed identity, ...).
+
+Before each upload the feed's own index is read for that name: a file already
+there with the same digest is skipped, one with another digest (another build
+under the same version) stops the run, whatever ``skip_existing`` says. With
+``public_versions`` each wheel goes up at its version without the ``+g<commit>``
+label (for feeds that refuse local versions, as Azure Artifacts does), the pins
+between the wheels published together rewritten to match.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
 from email.parser import HeaderParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import urllib3
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
+from ._build.wheel import read_wheel, rewrite_wheel, sha256_file
 from ._config import load_config
 from ._credentials.base import Credential
 from ._credentials.scope import Scope
@@ -80,9 +99,122 @@ def _check_feed_takes(host: str, wheel: Path) -> None:
             wheel.name,
             f"version {version} has a local segment ('+{version.split('+', 1)[1]}'), which "
             "Azure Artifacts refuses",
-            hint="vendor that package from a tag (a tagged commit gets no '+g<commit>' "
-            "label), or publish to a feed that takes local versions",
+            hint="publish with --public-versions (each wheel at its version without the "
+            "label), or to a feed that takes local versions",
         )
+
+
+def _public_copies(wheels: Sequence[Path], into: Path) -> list[Path]:
+    """Each wheel at its public version (``1.2.0+g1a2b3c`` as ``1.2.0``), and each pin of
+    one of these wheels on another (``acme-core==0.3.0+g49a0bc``) rewritten to match."""
+    infos = [(wheel, read_wheel(wheel)) for wheel in wheels]
+    local = {canonicalize_name(info.name): Version(info.version) for _, info in infos}
+    copies = []
+    for wheel, info in infos:
+        replace: dict[str, str] = {}
+        for value in info.requires_dist:
+            pin = _pin_of(value)
+            if pin is None or pin[1].local is None:
+                continue
+            name, version, requirement = pin
+            if local.get(name) != version:
+                raise GitDepsError.at(
+                    wheel.name,
+                    f"pins {requirement.name}=={version}, which is not among the wheels published",
+                    hint="publish the whole wheelhouse together (the default)",
+                )
+            extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+            marker = f" ; {requirement.marker}" if requirement.marker else ""
+            replace[value] = f"{requirement.name}{extras}=={version.public}{marker}"
+        public = Version(info.version).public
+        if public == info.version and not replace:
+            copies.append(wheel)
+            continue
+        copies.append(rewrite_wheel(wheel, into, version=public, replace_requires=replace))
+        logger.info("%s: published as %s", wheel.name, copies[-1].name)
+    return copies
+
+
+def _pin_of(value: str) -> tuple[NormalizedName, Version, Requirement] | None:
+    """``(name, version, requirement)`` of a ``name==version`` Requires-Dist value."""
+    try:
+        requirement = Requirement(value)
+    except InvalidRequirement:
+        return None
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+        return None
+    return canonicalize_name(requirement.name), Version(specifiers[0].version), requirement
+
+
+@dataclasses.dataclass(frozen=True)
+class _Feed:
+    """Where the feed lists what it holds: its simple index (PEP 503), and how to ask."""
+
+    simple: str
+    host: str
+    headers: Mapping[str, str]
+
+    @classmethod
+    def beside(cls, upload: str, index_url: str | None, headers: Mapping[str, str]) -> _Feed:
+        """The index of the upload URL: ``.../pypi/upload/`` lists at ``.../pypi/simple/``
+        (Azure Artifacts, devpi), ``/`` at ``/simple/`` (pypiserver)."""
+        if index_url is None:
+            path = urlsplit(upload).path
+            if re.search(r"/upload/?$", path):
+                index_url = urljoin(upload, re.sub(r"/upload/?$", "/simple/", path))
+            else:
+                index_url = urljoin(upload if upload.endswith("/") else upload + "/", "simple/")
+        simple = index_url if index_url.endswith("/") else index_url + "/"
+        return cls(simple, (urlsplit(simple).hostname or "").lower(), headers)
+
+    def digests(self, name: str) -> dict[str, str | None] | None:
+        """File name -> sha256 (None when the index shows none) of ``name`` on the feed;
+        empty when the feed has no such project, None when it cannot be read."""
+        url = urljoin(self.simple, canonicalize_name(name) + "/")
+        same_origin = urlsplit(url)[:2]
+        headers = {"Accept": "text/html", **self.headers}
+        for _ in range(3):
+            try:
+                response = pool_for(url).request(
+                    "GET", url, headers=headers, redirect=False, preload_content=False
+                )
+                try:
+                    body = response.read(16 << 20) if response.status == 200 else b""
+                finally:
+                    response.release_conn()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                logger.debug("cannot read %s: %s", url, redact(str(exc)))
+                return None
+            location = response.headers.get("Location", "")
+            if 300 <= response.status < 400 and location:
+                url = urljoin(url, location)
+                if urlsplit(url)[:2] != same_origin:
+                    logger.warning(
+                        "%s: the feed sends its index page to %s (an upstream source?), so a "
+                        "package of that name exists there too: see docs/howto/vm-feed.md",
+                        name,
+                        redact(urlsplit(url).netloc),
+                    )
+                    return {}
+                continue
+            if response.status == 404:
+                return {}
+            if response.status != 200:
+                logger.debug("%s answered %s for %s", self.host, response.status, url)
+                return None
+            return _files_on(body.decode("utf-8", "replace"))
+        return None
+
+
+def _files_on(page: str) -> dict[str, str | None]:
+    files: dict[str, str | None] = {}
+    for href in re.findall(r"""<a\s[^>]*href\s*=\s*["']([^"']+)["']""", page, re.IGNORECASE):
+        parts = urlsplit(href.replace("&amp;", "&"))
+        name = unquote(parts.path.rsplit("/", 1)[-1])
+        match = re.search(r"(?:^|&)sha256=([0-9a-fA-F]{64})", parts.fragment)
+        files[name] = match.group(1).lower() if match else None
+    return files
 
 
 def _authorization(credential: Credential) -> str:
@@ -118,12 +250,18 @@ def publish(
     *,
     config: str | os.PathLike[str] | None = None,
     skip_existing: bool = False,
+    public_versions: bool = False,
+    index_url: str | None = None,
 ) -> list[Path]:
-    """Upload ``wheels`` to ``repository_url``; return the ones uploaded.
+    """Upload ``wheels`` to ``repository_url``; return the ones uploaded (with
+    ``public_versions``, the copies that went up).
 
     Each upload is one POST through gitdeps' own HTTP stack (its proxy, trust store
     and limits), the token attached for the feed's origin only. A redirect is never
-    followed: the upload URL must answer itself, and only a 2xx is an upload."""
+    followed: the upload URL must answer itself, and only a 2xx is an upload. A wheel
+    the feed holds already with the same digest is skipped; with another digest, the
+    run stops before it (``index_url`` is where the feed lists its files; by default
+    beside the upload URL)."""
     parts = urlsplit(repository_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise GitDepsError(f"--repository-url {redact(repository_url)}: give an http(s) URL")
@@ -138,35 +276,82 @@ def publish(
     settings = load_config(Path(config) if config else None)
     credentials = Credentials(config=settings, scope=Scope.of([url], settings))
     credential = credentials.for_url(url)
-    for item in wheels:  # all checked before the first upload
-        wheel = Path(item)
+    paths = [Path(item) for item in wheels]
+    for wheel in paths:
         if not wheel.is_file() or wheel.suffix != ".whl":
             raise GitDepsError.at(wheel, "not a wheel file", hint="pass the wheels of a wheelhouse")
-        _check_feed_takes(host, wheel)
-    uploaded = []
-    for item in wheels:
-        wheel = Path(item)
+    auth = {"Authorization": _authorization(credential)} if credential is not None else {}
+    hint = credentials.hint(url)
+    feed = _Feed.beside(repository_url, index_url, auth if _same_origin(index_url, url) else {})
+    with tempfile.TemporaryDirectory(prefix="gitdeps-publish-") as scratch:
+        if public_versions:
+            paths = _public_copies(paths, Path(scratch))
+        for wheel in paths:  # all checked before the first upload
+            _check_feed_takes(host, wheel)
+        uploader = _Uploader(repository_url, host, feed, auth, credential, hint, skip_existing)
+        return uploader.upload_all(paths)
+
+
+def _same_origin(index_url: str | None, upload: GitURL) -> bool:
+    """The feed's token goes to its index only on the upload URL's own origin."""
+    if index_url is None:
+        return True
+    parts = urlsplit(index_url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), port) == upload.origin
+
+
+@dataclasses.dataclass(frozen=True)
+class _Uploader:
+    """The uploads of one publish run, one wheel at a time."""
+
+    repository_url: str
+    host: str
+    feed: _Feed
+    auth: Mapping[str, str]
+    credential: Credential | None
+    hint: str  # what to do when the feed refuses the credential
+    skip_existing: bool
+
+    def upload_all(self, wheels: Sequence[Path]) -> list[Path]:
+        return [wheel for wheel in wheels if self.upload(wheel)]
+
+    def upload(self, wheel: Path) -> bool:
+        """Upload ``wheel``; False when the feed has it already, byte for byte."""
+        host, name, digest = self.host, read_wheel(wheel).name, sha256_file(wheel)
+        on_feed = self.feed.digests(name)
+        if on_feed is not None:
+            if on_feed.get(wheel.name) == digest:
+                progress.info("%s: already there (same sha256)", wheel.name)
+                return False
+            clash = _clash(wheel.name, on_feed)
+            if clash is not None:
+                raise _another_build(wheel.name, clash, on_feed[clash], digest, host)
         body, content_type = _form(wheel)
-        headers = {"Content-Type": content_type}
-        if credential is not None:
-            headers["Authorization"] = _authorization(credential)
-        status, reason, location = _post(repository_url, body, headers, host, wheel.name)
+        headers = {"Content-Type": content_type, **self.auth}
+        status, reason, location = _post(self.repository_url, body, headers, host, wheel.name)
         if 300 <= status < 400:
-            where = urlsplit(urljoin(repository_url, location)).netloc if location else "nowhere"
+            target = urljoin(self.repository_url, location) if location else ""
             raise GitDepsError(
                 f"{host} answered the upload of {wheel.name} with a redirect "
-                f"(HTTP {status}) to {redact(where)}; nothing was uploaded",
+                f"(HTTP {status}) to {redact(urlsplit(target).netloc or 'nowhere')}; "
+                "nothing was uploaded",
                 hint="give --repository-url as the feed's upload URL itself "
                 "(gitdeps never follows a redirect with the feed's token)",
             )
-        if status == 409 and skip_existing:
-            progress.info("%s: already there", wheel.name)
-            continue
+        if status == 409 and self.skip_existing:
+            # Said to be there, and the index did not show it: is it this build?
+            listed = self.feed.digests(name) or {}
+            if listed.get(wheel.name) != digest:
+                raise _another_build(wheel.name, wheel.name, listed.get(wheel.name), digest, host)
+            progress.info("%s: already there (same sha256)", wheel.name)
+            return False
         if status in (401, 403):
-            found = f"the token from {credential.source}" if credential else "no credential"
+            found = (
+                f"the token from {self.credential.source}" if self.credential else "no credential"
+            )
             raise AuthError(
-                f"{host} refused the upload of {wheel.name} ({status}) with {found}: "
-                + credentials.hint(url)
+                f"{host} refused the upload of {wheel.name} ({status}) with {found}: " + self.hint
             )
         if not 200 <= status < 300:
             raise GitDepsError(
@@ -174,5 +359,42 @@ def publish(
                 + ("; it is there already (use --skip-existing)" if status == 409 else "")
             )
         progress.info("%s: uploaded", wheel.name)
-        uploaded.append(wheel)
-    return uploaded
+        return True
+
+
+def _clash(wheel: str, on_feed: Mapping[str, str | None]) -> str | None:
+    """A file on the feed that an installer could take instead of ``wheel``: the same
+    name and version, and a tag in common (``py2.py3-none-any`` beside ``py3-none-any``);
+    ``wheel``'s own name when that is there (with another digest)."""
+    if wheel in on_feed:
+        return wheel
+    name, version, _, tags = parse_wheel_filename(wheel)
+    for other in on_feed:
+        try:
+            other_name, other_version, _, other_tags = parse_wheel_filename(other)
+        except (InvalidWheelFilename, InvalidVersion):
+            continue  # an sdist, or a name no installer takes
+        if (other_name, other_version) == (name, version) and tags & other_tags:
+            return other
+    return None
+
+
+def _another_build(
+    wheel: str, there: str, theirs: str | None, ours: str, host: str
+) -> GitDepsError:
+    """A file on the feed that is not this wheel and could be taken for it: never
+    replaced, and this wheel not published beside it."""
+    held = "it" if there == wheel else there
+    if theirs is None:
+        said = f"and the feed's index shows no sha256 for {held}: it may be another build"
+    else:
+        said = f"with another sha256 ({theirs[:12]}..., this wheel's is {ours[:12]}...)"
+    if there != wheel:
+        said = f"as {there}, {said}"
+    return GitDepsError.at(
+        wheel,
+        f"is on {host} already {said}: another build under the same version; it is not "
+        "replaced, and nothing more was uploaded",
+        hint="give the package a new version (tag a release), or publish the commit "
+        "that was published before",
+    )

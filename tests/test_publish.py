@@ -86,7 +86,11 @@ def test_a_redirected_upload_is_no_upload_and_the_token_stays_home(
             "publish", "--repository-url", f"{feed.url}/upload/", wheel,
             cwd=tmp_path, env={"GITDEPS_TOKEN_127_0_0_1": canary, "GITDEPS_USERNAME_127_0_0_1": "u"},
         )  # fmt: skip
-        assert [r.authorization is not None for r in feed.requests] == [True]
+        # The feed's index, read first, redirects too: neither is followed.
+        assert [(r.method, r.authorization is not None) for r in feed.requests] == [
+            ("GET", True),
+            ("POST", True),
+        ]
         assert elsewhere.requests == []
     assert ran.returncode != 0 and "Traceback" not in ran.output
     assert f"with a redirect (HTTP {status}) to localhost:" in ran.stderr
@@ -103,3 +107,106 @@ def test_azure_artifacts_is_not_sent_a_local_version_it_would_refuse(tmp_path: P
     feed = "https://pkgs.dev.azure.com/org/_packaging/feed/pypi/upload/"
     with pytest.raises(GitDepsError, match=r"acme_utils-1\.2\+gabc123.*Azure Artifacts refuses"):
         publish([tagged, branch], feed)  # refused before any upload: no request is made
+
+
+def test_a_feed_that_refuses_local_versions_takes_public_ones_and_never_another_build(
+    forge: Forge, tmp_path: Path, canary: str
+) -> None:
+    """A loopback feed that refuses local versions as Azure Artifacts does: the vendored
+    wheels go up with --public-versions, pins between them rewritten; a VM installs them;
+    publishing again skips what is there byte for byte, and another build under a
+    version the feed holds is refused by name, the feed's file left as it was."""
+    import zipfile
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    ran = run_gitdeps(
+        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
+        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.output
+    forge.server.stop()
+
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    password = "feed-" + canary[::-1]
+    env = {"GITDEPS_TOKEN_127_0_0_1": password, "GITDEPS_USERNAME_127_0_0_1": "feed"}
+    with serve_index(
+        feed_dir, upload_auth=("feed", password), refuse_local_versions=True
+    ) as simple:
+        upload = simple.removesuffix("simple/")
+        refused = run_gitdeps("publish", "--repository-url", upload, cwd=app, env=env)
+        assert refused.returncode != 0 and "HTTP 400" in refused.stderr, refused.output
+        assert list(feed_dir.glob("*.whl")) == []
+
+        published = run_gitdeps(
+            "publish", "--repository-url", upload, "--public-versions", cwd=app, env=env
+        )
+        assert published.returncode == 0, published.output
+        assert "uploaded 2 wheels" in published.stdout
+        names = sorted(p.name for p in feed_dir.glob("*.whl"))
+        assert [n.split("-")[:2] for n in names] == [
+            ["acme_core", "0.3.0"],
+            ["acme_utils", "1.2.0"],
+        ]
+        with zipfile.ZipFile(feed_dir / names[1]) as wheel:
+            metadata = wheel.read("acme_utils-1.2.0.dist-info/METADATA").decode()
+        assert "Requires-Dist: acme-core==0.3.0\n" in metadata and "+g" not in metadata
+
+        python = fresh_venv(tmp_path / "vm")
+        installed = pip_install(
+            python, "--extra-index-url", simple, "acme-utils==1.2.0", cwd=tmp_path
+        )
+        assert installed.returncode == 0, installed.output
+        code = "import acme_utils, acme_core; print(acme_utils.VALUE)"
+        assert run_python(python, code, cwd=tmp_path).strip() == "acme-utils 1.2.0"
+
+        again = run_gitdeps(
+            "publish", "--repository-url", upload, "--public-versions", cwd=app, env=env
+        )
+        assert again.returncode == 0, again.output
+        assert "uploaded 0 wheels (2 already there)" in again.stdout
+
+        held = (feed_dir / names[0]).read_bytes()
+        (tmp_path / "other").mkdir()
+        other = make_wheel(
+            tmp_path / "other", "acme-core", "0.3.0", {"acme_core/__init__.py": "X = 2\n"}
+        )
+        clash = run_gitdeps(
+            "publish", "--repository-url", upload, "--skip-existing", other, cwd=app, env=env
+        )
+        assert clash.returncode != 0 and "Traceback" not in clash.output
+        (said,) = [row for row in clash.stderr.splitlines() if row.startswith("error:")]
+        assert "acme_core-0.3.0-py3-none-any.whl" in said and names[0] in said
+        assert "another sha256" in said and "not replaced" in said
+        assert (feed_dir / names[0]).read_bytes() == held
+    for output in (refused, published, again, clash):
+        assert password not in output.output and canary not in output.output
+
+
+def test_public_versions_need_the_wheels_they_pin(tmp_path: Path) -> None:
+    from gitdeps import GitDepsError
+    from gitdeps._publish import publish
+
+    utils = make_wheel(
+        tmp_path, "acme-utils", "1.2+gabc123", {"acme_utils/__init__.py": ""},
+        requires=["acme-core==0.3+gdef456", "publicdep>=1"],
+    )  # fmt: skip
+    with pytest.raises(GitDepsError, match=r"pins acme-core==0\.3\+gdef456, which is not among"):
+        publish([utils], "http://127.0.0.1:9/", public_versions=True)
+
+
+def test_a_clash_is_a_file_an_installer_could_take_instead() -> None:
+    from gitdeps._publish import _clash
+
+    on_feed: dict[str, str | None] = {
+        "acme-1.0.tar.gz": None,
+        "acme-1.0-cp311-cp311-manylinux_2_17_x86_64.whl": "a" * 64,
+        "acme-0.9-py3-none-any.whl": "b" * 64,
+    }
+    assert _clash("acme-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", on_feed) is None
+    assert _clash("acme-1.0-py3-none-any.whl", on_feed) is None
+    on_feed["acme-1.0-py2.py3-none-any.whl"] = "c" * 64
+    assert _clash("acme-1.0-py3-none-any.whl", on_feed) == "acme-1.0-py2.py3-none-any.whl"
+    assert _clash("acme-0.9-py3-none-any.whl", on_feed) == "acme-0.9-py3-none-any.whl"

@@ -25,11 +25,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_index(root: Path, *, upload_auth: tuple[str, str] | None = None) -> Iterator[str]:
+def serve_index(
+    root: Path,
+    *,
+    upload_auth: tuple[str, str] | None = None,
+    refuse_local_versions: bool = False,
+) -> Iterator[str]:
     """Serve ``root`` as a PEP 503 index; yield its ``/simple/`` URL.
 
     Unknown names get a 404, never a redirect to a public index. With
-    ``upload_auth`` (user, password), uploads to ``/`` need that Basic auth.
+    ``upload_auth`` (user, password), uploads to ``/`` need that Basic auth. With
+    ``refuse_local_versions``, uploads of a version with a local segment are refused,
+    as Azure Artifacts refuses them (see strict_feed.py).
     """
     port = free_port()
     auth = ["-a", ".", "-P", "."]
@@ -46,6 +53,10 @@ def serve_index(root: Path, *, upload_auth: tuple[str, str] | None = None) -> It
         *auth,
         str(root),
     ]  # fmt: skip
+    if refuse_local_versions:
+        script = Path(__file__).with_name("strict_feed.py")
+        password = [str(root / ".htpasswd")] if upload_auth is not None else []
+        command = [sys.executable, str(script), str(port), str(root), *password]
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
     )
