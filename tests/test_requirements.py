@@ -220,17 +220,56 @@ def test_parse_never_crashes_with_anything_but_its_own_error(text: str) -> None:
         ("./missing/pkg", "'./missing/pkg' looks like a path, and no file or folder is there"),
         ("./empty", "folder './empty' is not installable"),
         ("-r http://example.test/r.txt", "from URLs are not supported: http://example.test/r"),
+        ("--use-feature=resolvelib", "invalid choice: 'resolvelib' (choose from 'fast-deps'"),
+        ("./other.txt", "is a file here, not a requirement"),
+        ("other.txt", "include it with '-r other.txt'"),
+        ("./setup.cfg", "is a file but neither a wheel nor a source archive"),
+        ("acme @ git+https://h.test/r.git#egg=acme[x]", "#egg=acme[x] is not a project name"),
+        ("git+https://h.test/r.git#egg=acme==1", "#egg=acme==1 is not a project name"),
+        ("acme @ git+https://h.test/r.git?tok=gdcanary12@v1", "a query string ('?...')"),
     ],
 )
 def test_a_line_pip_refuses_is_refused_here_not_on_the_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, said: str
 ) -> None:
     (tmp_path / "empty").mkdir()
+    (tmp_path / "other.txt").write_text("publicdep\n")
+    (tmp_path / "setup.cfg").write_text("[metadata]\n")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "requirements.txt").write_text(line + "\n")
     with pytest.raises(RequirementError, match=r"requirements\.txt:1: ") as caught:
         parse_requirement_files([tmp_path / "requirements.txt"])
-    assert said in str(caught.value)
+    assert said in str(caught.value) and "gdcanary12" not in str(caught.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("line", "pip_says"),
+    [
+        ("--use-feature=resolvelib", "invalid choice: 'resolvelib'"),
+        ("./other.txt", "use the '-r' flag"),
+        ("other.txt", "No matching distribution found for other.txt"),
+        ("./setup.cfg", "Invalid requirement: './setup.cfg'"),
+        ("acme @ git+https://h.test/r.git#egg=acme[x]", "invalid-egg-fragment"),
+        ("pkg==1.0 --hash=somehash", "--hash"),
+    ],
+)
+def test_real_pip_refuses_the_lines_refused_here(tmp_path: Path, line: str, pip_says: str) -> None:
+    """What pip itself does with each line refused at vendor time: it fails too (here
+    with no index, so that nothing is fetched), and for the reason the error gives."""
+    import subprocess
+    import sys
+
+    (tmp_path / "other.txt").write_text("publicdep\n")
+    (tmp_path / "setup.cfg").write_text("[metadata]\n")
+    (tmp_path / "requirements.txt").write_text(line + "\n")
+    ran = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r",
+         "requirements.txt"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ran.returncode != 0
+    assert pip_says in ran.stdout + ran.stderr
 
 
 @pytest.mark.parametrize(
@@ -246,3 +285,17 @@ def test_a_line_pip_takes_passes_through(
     (tmp_path / "requirements.txt").write_text(line + "\n")
     (entry,) = parse_requirement_files([tmp_path / "requirements.txt"]).entries
     assert isinstance(entry, PassThrough) and entry.text == line
+
+
+def test_a_find_links_folder_that_is_not_there_yet_passes_through_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip reads a relative --find-links from the requirements file's folder when it is
+    there, else from the working directory: one made later is left for pip to find."""
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "here").mkdir()
+    (tmp_path / "reqs" / "r.txt").write_text("--find-links=./later\n--find-links ./here\n")
+    monkeypatch.chdir(tmp_path)
+    later, here = parse_requirement_files([tmp_path / "reqs" / "r.txt"]).entries
+    assert isinstance(later, PassThrough) and later.text == "--find-links=./later"
+    assert isinstance(here, PathOption) and here.path == (tmp_path / "reqs" / "here").resolve()

@@ -152,6 +152,13 @@ def parse_git_url(text: str) -> tuple[GitURL, EmbeddedCredential | None]:
             )
     if not path.strip("/"):
         raise InvalidGitURL("the URL names no repository path")
+    if parts.query:
+        # pip hands it to git, which appends '/info/refs' after it: the host gets a
+        # mangled query. Refused, rather than dropped without a word.
+        raise InvalidGitURL(
+            "a query string ('?...') in a git URL is not supported: git would send it to the "
+            "host mangled; remove it (a ref goes after '@' in the path)"
+        )
     egg, subdirectory = _fragment(parts.fragment)
     if scheme == "ssh":
         if parts.password is not None:
@@ -225,6 +232,7 @@ def _check_host(host: str, user: str | None) -> None:
 
 
 _EGG = re.compile(r"[#&]egg=([^&]*)")
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # pip's
 _SUBDIRECTORY = re.compile(r"[#&]subdirectory=([^&]*)")
 
 
@@ -234,6 +242,11 @@ def _fragment(fragment: str) -> tuple[str | None, str | None]:
     taken as written (no ``%`` decoding, no ``+`` for a space)."""
     egg = _EGG.search("#" + fragment)
     subdirectory = _SUBDIRECTORY.search("#" + fragment)
+    if egg and not _PROJECT_NAME.match(egg[1]):
+        raise InvalidGitURL(
+            f"#egg={egg[1]} is not a project name, and pip refuses it; write "
+            "'name[extra] @ git+URL' for extras"
+        )
     return (
         egg[1] if egg else None,
         _clean_subdirectory(subdirectory[1]) if subdirectory else None,

@@ -469,6 +469,13 @@ class _Parser:
         for name, value in found:
             if name == "--hash":
                 _check_hash(value or "", location)
+            elif name == "--use-feature" and value not in _PIP_FEATURES:
+                choices = ", ".join(repr(f) for f in _PIP_FEATURES)
+                raise RequirementError.at(
+                    location,
+                    f"option --use-feature: invalid choice: {value!r} (choose from {choices}); "
+                    "pip refuses this line too",
+                )
         return found
 
     def _option_line(self, location: Location, base: Path, raw: str, line: str) -> None:
@@ -592,7 +599,13 @@ class _Parser:
                 return
             # pip: relative to the requirement file when that exists, else to the cwd.
             candidate = base / value
-            path = candidate if candidate.exists() else Path(value).absolute()
+            if not candidate.exists() and not os.path.isabs(value):
+                # Not there yet (a later step makes it): pip on the output reads it as
+                # it would read it here, from the working directory, so it stays as is.
+                self.index_options.extend([option, str(Path(value).absolute())])
+                self.entries.append(PassThrough(raw, location))
+                return
+            path = candidate if candidate.exists() else Path(value)
             self.index_options.extend([option, str(path)])
         else:
             if is_url:
@@ -626,6 +639,14 @@ def _config_settings(options: Sequence[_Opt], location: Location) -> tuple[tuple
 
 
 _STRONG_HASHES = ("sha256", "sha384", "sha512")  # pip's STRONG_HASHES
+_PIP_FEATURES = (  # pip 26's --use-feature choices, ALWAYS_ENABLED_FEATURES included
+    "fast-deps",
+    "inprocess-build-deps",
+    "venv-isolation",
+    "truststore",
+    "no-binary-enable-wheel-cache",
+    "build-constraint",
+)
 _ARCHIVES = (".whl", ".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz")
 
 
@@ -668,6 +689,15 @@ def _check_local(text: str, location: Location, base: Path) -> None:
                 location, f"{name} is not a valid wheel filename; pip refuses it too"
             ) from None
         return
+    if path_text.lower().endswith(".txt") and any(
+        c.is_file() for c in (Path(expand_user(path_text)), base / path_text)
+    ):
+        raise RequirementError.at(
+            location,
+            f"{path_text!r} is a file here, not a requirement (pip would look for a "
+            "project of that name, or refuse a path)",
+            hint=f"if it is a requirements file, include it with '-r {path_text}'",
+        )
     if _is_archive(path_text) or (
         not path_text.startswith((".", "/", "~")) and "/" not in path_text
     ):
@@ -680,6 +710,12 @@ def _check_local(text: str, location: Location, base: Path) -> None:
             location,
             f"{path_text!r} looks like a path, and no file or folder is there; pip refuses it too",
             hint="check the path (relative paths are read from the working directory)",
+        )
+    if found.is_file() and not _is_archive(path_text):
+        raise RequirementError.at(
+            location,
+            f"{path_text!r} is a file but neither a wheel nor a source archive; pip refuses "
+            "it too (it looks like a path, and is no requirement)",
         )
     if found.is_dir() and not any((found / f).is_file() for f in ("pyproject.toml", "setup.py")):
         raise RequirementError.at(
