@@ -630,9 +630,10 @@ def _summary(result: VendorResult, *, quiet: bool) -> None:
         out.write(f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]}\n")
     if result.remote_cache is not None:
         remote = result.remote_cache
+        failed = f", {remote.failed} not answered" if remote.failed else ""
         out.write(
             f"remote cache: {remote.hits} downloaded, {remote.uploads} uploaded, "
-            f"{remote.misses} not there\n"
+            f"{remote.misses} not there{failed}\n"
         )
     out.write(f"install with: pip install -r {result.output_requirements}\n")
 

@@ -124,9 +124,13 @@ def _is_ip_or_local(host: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class RemoteStats:
-    hits: int = 0
-    misses: int = 0
+    hits: int = 0  # wheels downloaded and verified
+    misses: int = 0  # looked up, and no entry (or one for other tags at the commit)
     uploads: int = 0
+    failed: int = 0  # lookups with no answer: the store failed, or its wheel was refused
+
+
+_FAILED: Any = object()  # what _guard gives for a call the store failed
 
 
 class RemoteCache:
@@ -139,7 +143,7 @@ class RemoteCache:
         self._lock = threading.Lock()
         self._broken: str | None = None
         self._denied_writes = False
-        self._counts = {"hits": 0, "misses": 0, "uploads": 0}
+        self._counts = {"hits": 0, "misses": 0, "uploads": 0, "failed": 0}
 
     @property
     def stats(self) -> RemoteStats:
@@ -153,10 +157,14 @@ class RemoteCache:
         tags at its commit when it was built; None on a miss, when the tags at the commit
         are not those (``tags``, if known), or on any failure of the store."""
         if self._broken:
+            self._count("failed")
             return None
         entry: tuple[str, str, int, tuple[str, ...]] | None = self._guard(
             "reading", lambda: self._read_entry(key)
         )
+        if entry is _FAILED:
+            self._count("failed")
+            return None
         if entry is None:
             logger.debug("remote cache: no entry %s", key)
             self._count("misses")
@@ -169,7 +177,9 @@ class RemoteCache:
         got: str | None = self._guard(
             "downloading", lambda: self._download(digest, name, size, target)
         )
-        if got is None:
+        if got is _FAILED or got is None:
+            target.unlink(missing_ok=True)
+            self._count("failed")
             return None
         if got != digest:
             target.unlink(missing_ok=True)
@@ -180,7 +190,7 @@ class RemoteCache:
                 got[:12],
                 digest[:12],
             )
-            self._count("misses")
+            self._count("failed")
             return None
         logger.debug("remote cache: %s from entry %s", name, key)
         self._count("hits")
@@ -278,15 +288,15 @@ class RemoteCache:
             self._counts[what] += 1
 
     def _guard(self, doing: str, call: Any) -> Any:
-        """``call()``; a failure of the store is a warning and turns it off for this run
-        (a refused write turns off only writing)."""
+        """``call()``, or ``_FAILED``: a failure of the store is a warning and turns it off
+        for this run (a refused write turns off only writing)."""
         from azure.core.exceptions import AzureError, HttpResponseError
 
         try:
             return call()
         except _Refused as exc:
             logger.warning("remote cache: %s; building it here instead", exc)
-            return None
+            return _FAILED
         except HttpResponseError as exc:
             if doing == "uploading to" and exc.status_code in (401, 403):
                 with self._lock:
@@ -298,7 +308,7 @@ class RemoteCache:
                         self._where(),
                         exc.status_code,
                     )
-                return None
+                return _FAILED
             reason = f"HTTP {exc.status_code}: {_first_line(exc)}"
             if getattr(exc, "error_code", None) == "ContainerNotFound":
                 reason = "the container does not exist; create it (az storage container create)"
@@ -313,7 +323,7 @@ class RemoteCache:
                 doing,
                 reason,
             )
-        return None
+        return _FAILED
 
     def _where(self) -> str:
         return f"{self.location.account_url}/{self.location.container}"
