@@ -38,6 +38,7 @@ from ._dirs import _NoHome, cache_dir
 from ._errors import GitDepsError, LockError
 from ._fetch.client import DulwichClient
 from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
+from ._inputs.targets import marker_environments
 from ._locks import lock_timeout
 from ._options import VendorOptions
 from ._outputs.lock import read_lock
@@ -195,7 +196,14 @@ def _vendor(
     )
     to = Destination(wheelhouse, output, lock_path, tuple(sources))
     check_writable(to)
-    parsed = parse_requirement_files(sources, extras=options.extras, groups=options.groups)
+    parsed = parse_requirement_files(
+        sources,
+        extras=options.extras,
+        groups=options.groups,
+        environments=marker_environments(
+            options.platform, options.python_version, options.implementation
+        ),
+    )
     previous = read_lock(lock_path) if lock_path is not None else None
     if options.locked and previous is None:
         raise LockError(

@@ -187,3 +187,44 @@ def test_uv_sources_selected_by_markers_take_the_one_uv_would_take_here(
         assert passed == ["tool>=1"]
     else:
         assert git == [] and passed == ["acme", "tool>=1"]
+
+
+def test_uv_sources_selected_by_markers_are_chosen_for_the_target(tmp_path: Path) -> None:
+    """With --platform / --python-version the markers are read for the target, as uv
+    reads them for the environment it installs into; targets that choose different
+    sources are an error (one commit per package per wheelhouse)."""
+    from gitdeps import RequirementError
+    from gitdeps._inputs.targets import marker_environments
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["acme", "new"]\n'
+        "[tool.uv.sources]\nacme = [\n"
+        '  { git = "https://h.test/o/acme.git", tag = "v1", marker = "sys_platform == \'win32\'" },\n'
+        '  { git = "https://h.test/o/acme.git", branch = "dev", marker = "sys_platform != \'win32\'" },\n'
+        "]\n"
+        'new = [{ git = "https://h.test/o/new.git", marker = "python_version >= \'3.12\'" }]\n'
+    )
+
+    def chosen(platforms: list[str], python: str | None) -> list[tuple[str | None, str | None]]:
+        environments = marker_environments(platforms, python, None)
+        parsed = parse_requirement_files([tmp_path / "pyproject.toml"], environments=environments)
+        return [(g.name, g.url.ref) for g in parsed.git]
+
+    assert chosen(["win_amd64"], "3.11") == [("acme", "v1")]
+    assert chosen(["manylinux_2_17_x86_64"], "3.12") == [("acme", "dev"), ("new", None)]
+    assert chosen(["macosx_11_0_arm64"], "3.13") == [("acme", "dev"), ("new", None)]
+    with pytest.raises(RequirementError, match=r"acme: the targets choose different sources"):
+        chosen(["win_amd64", "manylinux_2_17_x86_64"], None)
+
+
+def test_marker_environments_of_platform_tags() -> None:
+    from gitdeps._inputs.targets import marker_environments
+
+    assert marker_environments([], None, None) == ()
+    (windows, linux, arm) = marker_environments(
+        ["win_amd64", "musllinux_1_2_x86_64", "manylinux2014_aarch64"], "3.12", "cp"
+    )
+    assert windows["sys_platform"] == "win32" and windows["platform_machine"] == "AMD64"
+    assert linux["platform_system"] == "Linux" and linux["platform_machine"] == "x86_64"
+    assert arm["platform_machine"] == "aarch64" and arm["python_full_version"] == "3.12.0"
+    assert arm["implementation_name"] == "cpython"

@@ -40,9 +40,16 @@ def is_pyproject(path: Path) -> bool:
 
 
 def requirement_lines(
-    path: Path, text: str, *, extras: Sequence[str], groups: Sequence[str]
+    path: Path,
+    text: str,
+    *,
+    extras: Sequence[str],
+    groups: Sequence[str],
+    environments: Sequence[Mapping[str, str]] = (),
 ) -> Iterator[tuple[int, str]]:
-    """(line number in ``path``, requirement line) for every dependency selected."""
+    """(line number in ``path``, requirement line) for every dependency selected; uv
+    sources chosen by marker are chosen for ``environments`` (the targets' marker
+    environments; none: this machine)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -56,7 +63,7 @@ def requirement_lines(
             "declares no dependencies ([project] or [tool.poetry.dependencies])",
             hint="pass the project's pyproject.toml, or a requirements file",
         )
-    sources = _sources(tool, poetry)
+    sources = _sources(tool, poetry, environments)
     if isinstance(project, dict):
         declared = list(_strings(path, project.get("dependencies", []), "[project].dependencies"))
         optional = project.get("optional-dependencies", {})
@@ -121,12 +128,14 @@ def _pep735(path: Path, tables: Mapping[str, Any], group: str, seen: tuple[str, 
     return lines
 
 
-def _sources(tool: Mapping[str, Any], poetry: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def _sources(
+    tool: Mapping[str, Any], poetry: Mapping[str, Any], environments: Sequence[Mapping[str, str]]
+) -> dict[str, Mapping[str, Any]]:
     """Git sources by canonical name: uv's, and Poetry's git tables."""
     found: dict[str, Mapping[str, Any]] = {}
     for name, source in (tool.get("uv", {}).get("sources", {}) or {}).items():
         if isinstance(source, list):
-            source = _for_this_machine(name, source)
+            source = _for_the_targets(name, source, environments)
         if isinstance(source, dict) and "git" in source:
             found[canonicalize_name(name)] = source
     for name, spec in (poetry.get("dependencies", {}) or {}).items():
@@ -135,33 +144,64 @@ def _sources(tool: Mapping[str, Any], poetry: Mapping[str, Any]) -> dict[str, Ma
     return found
 
 
-def _for_this_machine(name: str, sources: list[Any]) -> Mapping[str, Any]:
+def _for_the_targets(
+    name: str, sources: list[Any], environments: Sequence[Mapping[str, str]]
+) -> Mapping[str, Any]:
     """Of uv's marker-selected sources (``acme = [{git=..., marker="..."}, ...]``), the
-    one uv would use here: the first whose marker holds on this machine, or none (the
-    index), as uv does. gitdeps vendors one commit per package, so it says which."""
+    one uv would use for the targets (this machine when ``environments`` is empty): the
+    first whose marker holds, or none (the index), as uv does. gitdeps vendors one
+    commit per package, so targets that choose differently are an error."""
+    targets: Sequence[Mapping[str, str] | None] = environments or [None]
+    chosen = {_first_holding(name, sources, env) for env in targets}
+    if len(chosen) > 1:
+        raise RequirementError(
+            f"[tool.uv.sources] {name}: the targets choose different sources by marker "
+            f"({', '.join(_describe(sources, i) for i in sorted(chosen, key=_order))}), and "
+            "gitdeps vendors one commit of a package per wheelhouse",
+            hint="vendor each target into a wheelhouse of its own",
+        )
+    (index,) = chosen
+    if index is None:
+        logger.info("%s: none of its uv sources' markers holds for the target: the index's", name)
+        return {}
+    if len(sources) > 1:
+        logger.info(
+            "%s: of its %d uv sources, the one for the target (%s) is vendored",
+            name,
+            len(sources),
+            sources[index].get("marker"),
+        )
+    return dict(sources[index])
+
+
+def _first_holding(name: str, sources: list[Any], env: Mapping[str, str] | None) -> int | None:
     from packaging.markers import InvalidMarker, Marker
 
-    for source in sources:
+    for index, source in enumerate(sources):
         if not isinstance(source, dict):
             continue
         text = source.get("marker")
         if text is None:
-            return source
+            return index
         try:
-            holds = Marker(str(text)).evaluate()
+            holds = Marker(str(text)).evaluate(dict(env) if env is not None else None)
         except InvalidMarker as exc:
             raise RequirementError(f"[tool.uv.sources] {name}: marker {text!r}: {exc}") from None
         if holds:
-            if len(sources) > 1:
-                logger.info(
-                    "%s: of its %d uv sources, the one for this machine (%s) is vendored",
-                    name,
-                    len(sources),
-                    text,
-                )
-            return source
-    logger.info("%s: none of its uv sources' markers holds here: it comes from the index", name)
-    return {}
+            return index
+    return None
+
+
+def _order(index: int | None) -> int:
+    return -1 if index is None else index
+
+
+def _describe(sources: list[Any], index: int | None) -> str:
+    if index is None:
+        return "the index"
+    source = sources[index]
+    ref = next((f"{k} {source[k]}" for k in ("tag", "branch", "rev") if k in source), "HEAD")
+    return f"{ref} where {source.get('marker')}"
 
 
 def _git_url(path: Path, name: str, source: Mapping[str, Any]) -> str:

@@ -231,15 +231,18 @@ def parse_requirement_files(
     *,
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
+    environments: Sequence[Mapping[str, str]] = (),
 ) -> ParsedRequirements:
-    """Requirements files and ``pyproject.toml`` files (with its ``extras`` and ``groups``)."""
+    """Requirements files and ``pyproject.toml`` files (with its ``extras`` and ``groups``;
+    sources chosen by marker chosen for ``environments``, the targets' marker
+    environments, or for this machine when there are none)."""
     paths = [Path(file) for file in files]
     if (extras or groups) and not any(is_pyproject(p) for p in paths):
         raise RequirementError(
             "--extra and --group choose from a pyproject.toml",
             hint="pass it with -r pyproject.toml or --project DIR",
         )
-    parser = _Parser(extras=extras, groups=groups)
+    parser = _Parser(extras=extras, groups=groups, environments=environments)
     for path in paths:
         parser.read(path, included_from=None)
     return ParsedRequirements(
@@ -360,9 +363,16 @@ def _expand(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, *, extras: Sequence[str] = (), groups: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        extras: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        environments: Sequence[Mapping[str, str]] = (),
+    ) -> None:
         self._extras = extras
         self._groups = groups
+        self._environments = environments
         self.entries: list[Entry] = []
         self.credentials: list[EmbeddedCredential] = []
         self.index_options: list[str] = []
@@ -406,7 +416,13 @@ class _Parser:
         self._stack.append(resolved)
         try:
             if is_pyproject(path) and included_from is None:
-                lines = requirement_lines(path, text, extras=self._extras, groups=self._groups)
+                lines = requirement_lines(
+                    path,
+                    text,
+                    extras=self._extras,
+                    groups=self._groups,
+                    environments=self._environments,
+                )
             else:
                 lines = _logical_lines(text)
             for number, line in lines:
