@@ -607,6 +607,8 @@ class _Parser:
     ) -> None:
         if not value:
             raise RequirementError.at(location, f"{option} needs a value")
+        if "\0" in value:
+            raise ValueError("embedded null byte")
         is_url = "://" in value
         if option == "--find-links":
             if is_url:
