@@ -99,6 +99,44 @@ def render() -> str:
         "is the first failure's. From Python that is `SeveralErrors`, whose `errors` holds "
         "each one; a run that fails once raises that error itself.",
         "",
+        "## What a run shows",
+        "",
+        "In a terminal (stderr a TTY, no `-v`, `-q` or `--json`, not in a pipeline), `vendor` "
+        "draws a live display: one line per package in flight with its stage (`resolving`, "
+        "`fetching`, `environment`, `building`) and seconds, an N/M bar with the latest step, "
+        "warnings above it; at the end, a table of package, version, where its wheel came from "
+        "(`cache`, `remote cache`, `built`) and seconds. Anywhere else (a CI log, a file) the "
+        "output is plain lines: at most two per package (its commit, then its wheel) and a "
+        "summary, no carriage return or cursor code; colour only with a non-empty "
+        "`FORCE_COLOR` and never with a non-empty `NO_COLOR`. `-v` adds the detail, each "
+        "progress line starting with the seconds since the start. With `GITHUB_ACTIONS=true` "
+        "errors and warnings are also `::error file=...,line=...::` workflow commands and the "
+        "run appends a table to `$GITHUB_STEP_SUMMARY`; with `TF_BUILD=True` they are "
+        "`##vso[task.logissue ...]` commands.",
+        "",
+        "## JSON (`--json`)",
+        "",
+        "`vendor`, `check`, `auth check` and `cache info|clean` take `--json`: one JSON "
+        "document on stdout, nothing else there; the log stays on stderr and the exit code is "
+        "unchanged. Every document has `command` and `ok`. Field names are stable; new fields "
+        "may be added.",
+        "",
+        "| command | fields |",
+        "|---|---|",
+        "| `vendor` | `wheelhouse`, `output_requirements`, `lock` (null with none), `seconds`, "
+        "`packages`: [{`name`, `version`, `wheel` (file name in the wheelhouse), `sha256`, "
+        "`url` (credential-free), `requested_revision`, `commit`, `subdirectory`, "
+        "`requested_by`, `source`: `cache` / `remote cache` / `built`}], `remote_cache`: "
+        "{`hits`, `misses`, `uploads`, `failed`} or null |",
+        "| `auth check` | `hosts`: [{`host`, `repository`, `source` (the provider, or null), "
+        "`expires_on` (Unix time, or null), `accepted`, `detail`}]; `ok` is false when a host "
+        "refused |",
+        "| `cache info`, `cache clean` | `root`, `wheels`, `environments`, `bytes` |",
+        "| `check` | `lock`, `up_to_date` (also `ok`), `packages`: one per locked package or "
+        "requirement the lock does not cover |",
+        "| any, on error | `ok`: false, `exit_code`, `errors`: [{`kind` (the error class), "
+        "`message`, `input`, `hint`, `exit_code`}], one per failed requirement |",
+        "",
     ]
     return "\n".join(parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -15,6 +16,8 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+
+from packaging.utils import canonicalize_name
 
 from . import __version__
 from ._cache.local import Cache
@@ -37,11 +40,19 @@ EXIT_INTERRUPTED = 130
 class _Formatter(logging.Formatter):
     """``warning: ...`` / ``error: ...`` prefixes, progress lines indented; all redacted."""
 
-    def __init__(self, color: bool) -> None:
+    def __init__(self, color: bool, *, stamp: bool = False) -> None:
         super().__init__()
         self._color = color
+        self._stamp = stamp  # -v: progress lines start with the seconds since the start
 
     def format(self, record: logging.LogRecord) -> str:
+        line = self._line(record)
+        if not self._stamp or record.levelno >= logging.WARNING:
+            return line  # errors and warnings start their line, as annotations expect
+        stamp = f"{record.relativeCreated / 1000:6.2f}s "
+        return "\n".join(stamp + part for part in line.split("\n"))
+
+    def _line(self, record: logging.LogRecord) -> str:
         message = redact(record.getMessage())
         if record.name == "gitdeps.progress" and record.levelno == logging.INFO:
             return f"  {message}"
@@ -69,7 +80,7 @@ def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     color = use_color(os.environ, sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter(color))
+    handler.setFormatter(_Formatter(color, stamp=verbosity >= 1))
     root = logging.getLogger("gitdeps")
     root.handlers[:] = [handler]
     from ._annotations import AnnotationHandler, pipeline
@@ -256,6 +267,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="how long a git host may take to answer a request, or stay silent in a body, "
         "before gitdeps tries again (default 30, three tries; also $GITDEPS_HTTP_TIMEOUT)",
     )  # fmt: skip
+    _json_option(v)
     v.add_argument(
         "--no-build-isolation", dest="build_isolation", action="store_false",
         help="build with the backends installed in this environment instead of isolated ones",
@@ -300,7 +312,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="also report this file's git requirements that the lock does not cover "
         "(repeatable)",
     )  # fmt: skip
-    ch.add_argument("--json", action="store_true", help="print the report as JSON")
+    _json_option(ch)
     _config_option(ch)
 
     p = command(
@@ -339,6 +351,7 @@ def make_parser() -> argparse.ArgumentParser:
         "-r", "--requirement", "--requirements", dest="requirements", action="append",
         metavar="FILE", help="a requirements file (repeatable; default: requirements.txt)",
     )  # fmt: skip
+    _json_option(a)
     _config_option(a)
 
     w = command(
@@ -419,6 +432,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--wait", type=float, metavar="SECONDS",
         help="clean: how long to wait for runs using the cache to finish (default 30)",
     )  # fmt: skip
+    _json_option(c)
     _cache_options(c)
     return parser
 
@@ -449,15 +463,27 @@ def _prebuild(args: argparse.Namespace) -> int:
         use_cache=args.use_cache,
         config=args.config,
     )
-    if result is not None:
-        _summary(result, quiet=args.quiet)
+    if result is not None and not args.quiet:
+        _summary(result, live=None)
     return EXIT_OK
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print one JSON document on stdout (errors too; see docs/cli.md for the schema)",
+    )  # fmt: skip
 
 
 def _auth(args: argparse.Namespace) -> int:
     from ._authcheck import check_auth
 
     reports = check_auth(args.requirements or ["requirements.txt"], config=args.config)
+    accepted = all(r.accepted for r in reports)
+    if args.json:
+        hosts = [{**dataclasses.asdict(r), "detail": redact(r.detail)} for r in reports]
+        _write_json({"command": "auth check", "ok": accepted, "hosts": hosts})
+        return EXIT_OK if accepted else AuthError.exit_code
     if not reports:
         sys.stdout.write("no git hosts in the requirements\n")
         return EXIT_OK
@@ -533,6 +559,18 @@ def _cache(args: argparse.Namespace) -> int:
         raise GitDepsError(f"--wait {args.wait}: give a number of seconds, 0 or more")
     wait = 30.0 if args.wait is None else args.wait
     stats = cache.clean(wait=wait) if args.action == "clean" else cache.stats()
+    if args.json:
+        _write_json(
+            {
+                "command": f"cache {args.action}",
+                "ok": True,
+                "root": str(stats.root),
+                "wheels": stats.wheels,
+                "environments": stats.environments,
+                "bytes": stats.bytes,
+            }
+        )
+        return EXIT_OK
     verb = "removed" if args.action == "clean" else "holds"
     sys.stdout.write(
         f"{stats.root} {verb} {stats.wheels} wheels and {stats.environments} build environments "
@@ -605,29 +643,158 @@ def _vendor(args: argparse.Namespace) -> int:
     _timing.reset()
     if (up := _timing.since_process_start()) is not None:
         _timing.add("start-up", up)  # the interpreter, imports and parsing the command line
+    live = _live(args)
     try:
-        result = vendor(requirements, wheelhouse, output, lock, options=options)
+        with live if live is not None else contextlib.nullcontext():
+            result = vendor(requirements, wheelhouse, output, lock, options=options)
     finally:
         spent = _timing.split()
         logging.getLogger("gitdeps").debug(
             "time: %s", ", ".join(f"{name} {s:.2f} s" for name, s in spent.items())
         )
-    _summary(result, quiet=args.quiet)
+    if args.json:
+        _write_json(vendor_json(result))
+    elif not args.quiet:
+        _summary(result, live=live)
+    _job_summary(result)
     return EXIT_OK
 
 
-def _summary(result: VendorResult, *, quiet: bool) -> None:
-    if quiet:
-        return
+def _job_summary(result: VendorResult) -> None:
+    from ._annotations import job_summary
+
+    job_summary(
+        f"gitdeps vendored {len(result.packages)} packages into {result.wheelhouse}",
+        [
+            (p.name, p.version, p.obtained, f"{redact(p.source)} @ {p.commit[:12]}")
+            for p in result.packages
+        ],
+        header=("package", "version", "wheel from", "source"),
+    )
+
+
+class _Live:
+    """The live display of a vendor run, with the log's lines printed above it."""
+
+    def __init__(self, color: bool) -> None:
+        from ._live import LiveDisplay
+
+        self.color = color
+        self.display = LiveDisplay(sys.stderr, color=color)
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _Live:
+        from ._progress import shown_on
+
+        root = logging.getLogger("gitdeps")
+        plain = [h for h in root.handlers if type(h) is logging.StreamHandler]
+        formatter = _Formatter(self.color)
+        above = self.display.handler(formatter.format)
+        for handler in plain:
+            root.removeHandler(handler)
+        root.addHandler(above)
+
+        def restore() -> None:
+            root.removeHandler(above)
+            for handler in plain:
+                root.addHandler(handler)
+
+        self._stack.callback(restore)
+        self._stack.enter_context(self.display)
+        self._stack.enter_context(shown_on(self.display))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
+def _live(args: argparse.Namespace) -> _Live | None:
+    """A live display when a person watches: stderr a terminal, no -v, -q or --json, and
+    not inside a pipeline's log."""
+    from ._annotations import pipeline
+
+    if args.verbose or args.quiet or args.json or not sys.stderr.isatty():
+        return None
+    if os.environ.get("TERM") == "dumb" or pipeline() is not None:
+        return None
+    return _Live(use_color(os.environ, True))
+
+
+def vendor_json(result: VendorResult) -> dict[str, object]:
+    """The report of a vendor run for scripts (``--json``; the schema is in docs/cli.md)."""
+    remote = result.remote_cache
+    return {
+        "command": "vendor",
+        "ok": True,
+        "wheelhouse": str(result.wheelhouse),
+        "output_requirements": str(result.output_requirements),
+        "lock": str(result.lock) if result.lock is not None else None,
+        "seconds": round(result.seconds, 3),
+        "packages": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "wheel": p.path.name,
+                "sha256": p.sha256,
+                "url": p.url,
+                "requested_revision": p.requested_revision,
+                "commit": p.commit,
+                "subdirectory": p.subdirectory,
+                "requested_by": list(p.requested_by),
+                "source": p.obtained,
+            }
+            for p in result.packages
+        ],
+        "remote_cache": dataclasses.asdict(remote) if remote is not None else None,
+    }
+
+
+def _write_json(document: object) -> None:
+    sys.stdout.write(redact(json.dumps(document, indent=2)) + "\n")
+
+
+def _error_json(command: str, exc: GitDepsError) -> dict[str, object]:
+    errors = exc.errors if isinstance(exc, SeveralErrors) else (exc,)
+    return {
+        "command": command,
+        "ok": False,
+        "exit_code": exc.exit_code,
+        "errors": [
+            {
+                "kind": type(error).__name__,
+                "message": error.message,
+                "input": error.input,
+                "hint": error.hint,
+                "exit_code": error.exit_code,
+            }
+            for error in errors
+        ],
+    }
+
+
+def _summary(result: VendorResult, *, live: _Live | None) -> None:
     out = sys.stdout
     count = len(result.packages)
     out.write(
         f"vendored {count} package{'s' if count != 1 else ''} into {result.wheelhouse} "
         f"in {result.seconds:.1f} s\n"
     )
+    if live is not None:
+        from ._live import summary_table
+        from ._progress import Finished
+
+        seconds = {canonicalize_name(f.package): f.seconds for f in live.display.finished}
+        rows = [
+            Finished(p.name, p.version, p.obtained, seconds.get(canonicalize_name(p.name), 0.0))
+            for p in result.packages
+        ]
+        summary_table(rows, out, color=live.color and out.isatty())
     width = max((len(p.name) for p in result.packages), default=0)
-    for package in result.packages:
-        out.write(f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]}\n")
+    for package in result.packages if live is None else ():
+        out.write(
+            f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]} "
+            f"({package.obtained})\n"
+        )
     if result.remote_cache is not None:
         remote = result.remote_cache
         failed = f", {remote.failed} not answered" if remote.failed else ""
@@ -704,6 +871,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except GitDepsError as exc:
+        if getattr(args, "json", False):
+            _write_json(_error_json(args.command, exc))
+        from ._annotations import job_summary
+
+        failed = exc.errors if isinstance(exc, SeveralErrors) else (exc,)
+        job_summary(
+            f"gitdeps {args.command} failed (exit {exc.exit_code})",
+            [(e.input or "", e.message, e.hint or "") for e in failed],
+            header=("input", "error", "what to do"),
+        )
         if verbosity >= 2:
             log.error("%s", redact("".join(traceback.format_exception(exc))).rstrip())
         else:  # the one line, then (-v) its context set apart; each, when several

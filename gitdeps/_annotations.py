@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-__all__ = ["AnnotationHandler", "annotation", "pipeline"]
+__all__ = ["AnnotationHandler", "annotation", "job_summary", "pipeline"]
 
 # "requirements.txt:3: acme: ..." -> the file and line a message is about
 _LOCATION = re.compile(r"^(?P<file>[^\s:][^:\n]*?):(?P<line>\d+)(?::|$)")
@@ -74,3 +74,24 @@ class AnnotationHandler(logging.Handler):
             self._stream.write(annotation(kind, first, self._where) + "\n")
         except Exception:
             self.handleError(record)
+
+
+def _cell(text: str) -> str:
+    """One Markdown table cell: no line break, no column break, no HTML."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def job_summary(title: str, rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    """Append a Markdown table to GitHub Actions' job summary (``$GITHUB_STEP_SUMMARY``),
+    when this runs there; the texts are redacted already."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if pipeline() != "github" or not target:
+        return
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    try:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write("\n".join(lines) + "\n\n")
+    except OSError as exc:  # a summary is never the reason a run fails
+        logging.getLogger("gitdeps").debug("cannot write the job summary %s: %s", target, exc)

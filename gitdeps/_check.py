@@ -81,6 +81,8 @@ class CheckReport:
 
     def as_json(self) -> dict[str, object]:
         return {
+            "command": "check",
+            "ok": self.up_to_date,
             "lock": str(self.lock),
             "up_to_date": self.up_to_date,
             "packages": [dataclasses.asdict(p) for p in self.packages],

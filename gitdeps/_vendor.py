@@ -25,6 +25,7 @@ from typing import ParamSpec, TypeVar
 
 from packaging.utils import canonicalize_name
 
+from . import _progress
 from . import _stop as stop
 from ._build.builders import PyPABuilder, WheelBuilder
 from ._build.environments import BuildEnvironments
@@ -285,14 +286,18 @@ def _visit(
     when its distribution is in the graph already)."""
     try:
         url = requirement.url
+        label = requirement.name or url.requirement_url()
+        _progress.stage(label, "resolving")
         node = Node(requirement, resolver.commit(requirement))
         if requirement.key is not None and not graph.add(requirement.key, node):
+            _progress.forget(label)
             return ()
         shown = url.ref[:12] if url.ref and url.ref.lower() == node.commit else url.ref or "HEAD"
         progress.info("%s: %s -> %s", node.label, shown, node.commit[:12])
         built = wheels.get(node)  # of the distribution the requirement names, if it names one
         key = canonicalize_name(built.info.name)
         if requirement.key is None and not graph.add(key, node):
+            _progress.forget(label)
             return ()
         graph.set_built(key, built)
         return built.children

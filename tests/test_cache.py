@@ -60,6 +60,7 @@ def test_locked_warm_run_needs_no_git_host(
     assert "gitdeps" in imported and "fcntl" in imported  # the locks: a system call each
     unneeded = {"dulwich", "urllib3", "msal", "azure", "build", "pyproject_hooks", "venv", "uv"}
     unneeded |= {"filelock", "sqlite3"}  # ~30 ms a run for a lock the kernel gives
+    unneeded |= {"rich"}  # the live display: only in a terminal
     assert imported & unneeded == set()
     assert _digests(app.wheelhouse) == first
     assert files_containing(_own_cache, canary) == []

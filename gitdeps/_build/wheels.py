@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .. import _progress
 from .. import _stop as stop
+from .._progress import Source
 from .._cache.local import Cache
 from .._errors import BuildError
 from .._fs import disk_hint
@@ -69,6 +71,7 @@ class Built:
     info: WheelInfo
     # each Requires-Dist value that names git, with its requirement: parsed once, here
     private: tuple[tuple[str, GitRequirement], ...]
+    source: Source = "built"  # where this run took it from
 
     @property
     def children(self) -> tuple[GitRequirement, ...]:
@@ -123,7 +126,11 @@ class Wheels:
 
     def get(self, node: Node) -> Built:
         """The wheel of ``node``, built at most once per run (per ``node.identity``)."""
-        return self._builds.get(node.identity, lambda: self._get(node))
+        return self._builds.get(node.identity, lambda: self._shown(node, self._get(node)))
+
+    def _shown(self, node: Node, built: Built) -> Built:
+        _progress.done(node.label, built.info.version, built.source)
+        return built
 
     def rebuild(self, node: Node) -> Built:
         """Built again from its commit, never from the cache (whose entry it replaces)."""
@@ -149,7 +156,7 @@ class Wheels:
                 built = Built.read(cached, what)
                 if not _mismatch(node, built):
                     progress.info("%s: cached %s", label, cached.name)
-                    return built
+                    return dataclasses.replace(built, source="cache")
                 logger.warning(
                     "%s: the cache held %s for it, which is not its wheel (an interrupted "
                     "run, or a change to the cache by hand); building it again",
@@ -158,7 +165,7 @@ class Wheels:
                 )
             if (found := self._from_remote(node, key, tags_now)) is not None:
                 progress.info("%s: from the remote cache %s", label, found.wheel.name)
-                return found
+                return dataclasses.replace(found, source="remote cache")
             wheel, tags = self._build(node)
             built = self._keep(node, key, _checked(node, wheel), tags)  # never a wrong wheel
             if self.remote is not None:
@@ -218,12 +225,14 @@ class Wheels:
         url, commit = node.requirement.url, node.commit
 
         def ahead(root: Path) -> None:  # the build environment, beside the history
+            _progress.stage(node.label, "environment")
             self.builder.prepare(root / url.subdirectory if url.subdirectory else root)
 
         def fetch() -> Checkout:
             started = time.monotonic()
+            _progress.stage(node.label, "fetching")
             tree = self.client.fetch_tree(url, commit, self._workdir("src"), on_tree=ahead)
-            progress.info("%s: fetched (%.1f s)", node.label, time.monotonic() - started)
+            logger.debug("%s: fetched (%.1f s)", node.label, time.monotonic() - started)
             return tree
 
         return self._fetches.get((url.repo, commit), fetch)
@@ -250,6 +259,7 @@ class Wheels:
         )
         with self._build_slots:
             stop.check(f"building {node.label}", building=True)
+            _progress.stage(node.label, "building")
             started = time.monotonic()
             wheel = self.builder.build(request)
         stop.check(f"keeping the wheel of {node.label}")  # what a stopped build left is not kept

@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 
 from .._build.wheel import pinned_version, rewrite_wheel, sha256_file
 from .._errors import LockError
+from .._progress import Source
 from .lock import Lock, LockedPackage
 from .render import Pin
 
@@ -53,6 +54,7 @@ class VendoredWheel:
     subdirectory: str
     requested_by: tuple[str, ...]
     source: str = ""  # credential-free git+URL@ref, as requirements name it
+    obtained: Source = "built"  # where this run took the wheel from
 
     def lock_entry(self) -> LockedPackage:
         """This package as the lock records it."""

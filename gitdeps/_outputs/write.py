@@ -168,6 +168,7 @@ def _vendor_wheels(
                 subdirectory=url.subdirectory or "",
                 requested_by=package.requested_by,
                 source=url.requirement_url(),
+                obtained=built.source,
             )
         )
     return tuple(vendored)
