@@ -55,8 +55,8 @@ def serve_index(
     ]  # fmt: skip
     if refuse_local_versions:
         script = Path(__file__).with_name("strict_feed.py")
-        password = [str(root / ".htpasswd")] if upload_auth is not None else []
-        command = [sys.executable, str(script), str(port), str(root), *password]
+        password_file = [str(root / ".htpasswd")] if upload_auth is not None else []
+        command = [sys.executable, str(script), str(port), str(root), *password_file]
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
     )
