@@ -789,12 +789,13 @@ def _summary(result: VendorResult, *, live: _Live | None) -> None:
             for p in result.packages
         ]
         summary_table(rows, out, color=live.color and out.isatty())
-    width = max((len(p.name) for p in result.packages), default=0)
-    for package in result.packages if live is None else ():
-        out.write(
-            f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]} "
-            f"({package.obtained})\n"
-        )
+    else:
+        width = max((len(p.name) for p in result.packages), default=0)
+        for package in result.packages:
+            out.write(
+                f"  {package.name:<{width}}  {package.version}  from {package.commit[:12]} "
+                f"({package.obtained})\n"
+            )
     if result.remote_cache is not None:
         remote = result.remote_cache
         failed = f", {remote.failed} not answered" if remote.failed else ""

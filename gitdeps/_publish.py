@@ -42,8 +42,9 @@ from ._credentials.base import Credential
 from ._credentials.scope import Scope
 from ._credentials.store import Credentials
 from ._errors import AuthError, GitDepsError
-from ._inputs.giturl import GitURL
+from ._inputs.giturl import GitURL, origin_of
 from ._network import fault_of, pool_for
+from ._outputs.vendored import exact_pin
 from ._secret import redact
 
 __all__ = ["publish"]
@@ -123,9 +124,7 @@ def _public_copies(wheels: Sequence[Path], into: Path) -> list[Path]:
                     f"pins {requirement.name}=={version}, which is not among the wheels published",
                     hint="publish the whole wheelhouse together (the default)",
                 )
-            extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-            marker = f" ; {requirement.marker}" if requirement.marker else ""
-            replace[value] = f"{requirement.name}{extras}=={version.public}{marker}"
+            replace[value] = exact_pin(value, {name: version.public})
         public = Version(info.version).public
         if public == info.version and not replace:
             copies.append(wheel)
@@ -172,7 +171,7 @@ class _Feed:
         """File name -> sha256 (None when the index shows none) of ``name`` on the feed;
         empty when the feed has no such project, None when it cannot be read."""
         url = urljoin(self.simple, canonicalize_name(name) + "/")
-        same_origin = urlsplit(url)[:2]
+        same_origin = origin_of(url)
         headers = {"Accept": "text/html", **self.headers}
         for _ in range(3):
             try:
@@ -189,7 +188,7 @@ class _Feed:
             location = response.headers.get("Location", "")
             if 300 <= response.status < 400 and location:
                 url = urljoin(url, location)
-                if urlsplit(url)[:2] != same_origin:
+                if origin_of(url) != same_origin:
                     logger.warning(
                         "%s: the feed sends its index page to %s (an upstream source?), so a "
                         "package of that name exists there too: see docs/howto/vm-feed.md",
@@ -294,11 +293,7 @@ def publish(
 
 def _same_origin(index_url: str | None, upload: GitURL) -> bool:
     """The feed's token goes to its index only on the upload URL's own origin."""
-    if index_url is None:
-        return True
-    parts = urlsplit(index_url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), port) == upload.origin
+    return index_url is None or origin_of(index_url) == upload.origin
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,7 +29,11 @@ from ._credentials.store import Credentials
 from ._errors import RequirementError
 from ._fs import atomic_write
 from ._inputs.giturl import GitURL, parse_git_url
-from ._inputs.requirements import GitRequirement, ParsedRequirements, parse_requirement_files
+from ._inputs.requirements import (
+    GitRequirement,
+    ParsedRequirements,
+    parse_requirement_files,
+)
 from ._outputs.render import other_line
 from ._outputs.vendored import VendoredWheel
 
@@ -150,11 +154,10 @@ def rewrite(
         lines.append("# private dependencies of the packages above, for uv:")
     for dependency in dependencies:
         url, _ = parse_git_url(dependency.source)
-        text, done = _url_with_token(url, credentials)
+        requested = GitRequirement(dependency.name, url, requested_by=dependency.name)
+        text, done = _line(requested, credentials)
         injected += done
-        if url.subdirectory:
-            text += f"#subdirectory={url.subdirectory}"
-        lines.append(f"{dependency.name} @ {text}")
+        lines.append(text)
     atomic_write(out, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o600)
     logger.warning(
         "%s contains tokens for %d git requirement(s): do not commit, print or ship it; delete it "

@@ -19,6 +19,27 @@ from tests.support.app import Forge, run_gitdeps
 pytestmark = pytest.mark.slow
 
 _CONTROL = re.compile(r"\x1b\[|\r")
+_CURSOR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _acme_app(forge: Forge, tmp_path: Path) -> Path:
+    """An app folder whose requirements.txt names acme-utils (which needs acme-core)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    return app
+
+
+def _vendor_on_a_terminal(app: Path, canary: str) -> str:
+    """A vendor run of ``app`` on a terminal, that succeeded; what it drew, as text."""
+    code, screen = _on_a_terminal(
+        ["vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation"],
+        app,
+        {"GITDEPS_TOKEN_127_0_0_1": canary},
+    )
+    assert code == 0, screen
+    assert canary not in screen
+    return _CURSOR.sub("", screen)
 
 
 def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
@@ -57,39 +78,22 @@ def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int
 def test_a_terminal_sees_each_package_live_and_a_summary_table(
     forge: Forge, tmp_path: Path, canary: str
 ) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
-    code, screen = _on_a_terminal(
-        ["vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation"],
-        app,
-        {"GITDEPS_TOKEN_127_0_0_1": canary},
-    )
-    assert code == 0, screen
-    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    app = _acme_app(forge, tmp_path)
+    plain = _vendor_on_a_terminal(app, canary)
     assert "2/2 packages" in plain  # the bar, drawn once more as the run ends
     assert re.search(r"acme-(utils|core)\s+(fetching|environment|building)", plain), plain
     assert re.search(r"package\s+version\s+source\s+seconds", plain), plain
     assert re.search(r"acme-core\s+0\.3\.0\+g[0-9a-f]{12}\s+built\s+\d+\.\d", plain), plain
-    assert canary not in screen
 
     # A second run: every wheel from the cache, said so in the table.
-    code, again = _on_a_terminal(
-        ["vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation"],
-        app,
-        {"GITDEPS_TOKEN_127_0_0_1": canary},
-    )
-    assert code == 0, again
-    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", again)
+    plain = _vendor_on_a_terminal(app, canary)
     assert re.search(r"acme-utils\s+1\.2\.0\+g[0-9a-f]{12}\s+cache\s", plain), plain
 
 
 def test_a_log_gets_at_most_two_plain_lines_per_package(
     forge: Forge, tmp_path: Path, canary: str
 ) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    app = _acme_app(forge, tmp_path)
     env = {"GITDEPS_TOKEN_127_0_0_1": canary, "FORCE_COLOR": "", "NO_COLOR": ""}
     ran = run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", cwd=app, env=env
@@ -112,9 +116,7 @@ def test_a_log_gets_at_most_two_plain_lines_per_package(
 def test_vendor_json_is_one_document_and_errors_are_json_too(
     forge: Forge, tmp_path: Path, canary: str
 ) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    app = _acme_app(forge, tmp_path)
     env = {"GITDEPS_TOKEN_127_0_0_1": canary}
     ran = run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wh", "--no-build-isolation", "--lock",
@@ -142,9 +144,7 @@ def test_vendor_json_is_one_document_and_errors_are_json_too(
 def test_github_gets_a_job_summary_of_what_was_vendored_and_of_what_failed(
     forge: Forge, tmp_path: Path, canary: str
 ) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    app = _acme_app(forge, tmp_path)
     summary = tmp_path / "summary.md"
     env = {
         "GITDEPS_TOKEN_127_0_0_1": canary,
@@ -168,9 +168,7 @@ def test_github_gets_a_job_summary_of_what_was_vendored_and_of_what_failed(
 
 
 def test_auth_check_and_cache_info_speak_json(forge: Forge, tmp_path: Path, canary: str) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
+    app = _acme_app(forge, tmp_path)
     checked = run_gitdeps(
         "auth", "check", "--json", cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary}
     )

@@ -14,17 +14,23 @@ from tests.support.wheels import make_wheel
 pytestmark = pytest.mark.slow
 
 
-def test_publish_to_a_feed_then_install_from_it(forge: Forge, tmp_path: Path, canary: str) -> None:
-    line = forge.push_acme()
+def _vendored_acme(forge: Forge, tmp_path: Path, canary: str) -> Path:
+    """An app whose acme-utils and acme-core are vendored into app/wheelhouse, the git
+    host then stopped: publishing needs none of it."""
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text(line + "\n")
+    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
     ran = run_gitdeps(
         "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
         cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
     )  # fmt: skip
     assert ran.returncode == 0, ran.output
     forge.server.stop()
+    return app
+
+
+def test_publish_to_a_feed_then_install_from_it(forge: Forge, tmp_path: Path, canary: str) -> None:
+    app = _vendored_acme(forge, tmp_path, canary)
 
     feed_dir = tmp_path / "feed"
     feed_dir.mkdir()
@@ -118,15 +124,7 @@ def test_a_feed_that_refuses_local_versions_takes_public_ones_and_never_another_
     version the feed holds is refused by name, the feed's file left as it was."""
     import zipfile
 
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text(forge.push_acme() + "\n")
-    ran = run_gitdeps(
-        "vendor", "-r", "requirements.txt", "-o", "wheelhouse", "--no-build-isolation",
-        cwd=app, env={"GITDEPS_TOKEN_127_0_0_1": canary},
-    )  # fmt: skip
-    assert ran.returncode == 0, ran.output
-    forge.server.stop()
+    app = _vendored_acme(forge, tmp_path, canary)
 
     feed_dir = tmp_path / "feed"
     feed_dir.mkdir()

@@ -174,10 +174,8 @@ class RemoteCache:
             self._count("misses")
             return None
         target = into / name
-        got: str | None = self._guard(
-            "downloading", lambda: self._download(digest, name, size, target)
-        )
-        if got is _FAILED or got is None:
+        got: str = self._guard("downloading", lambda: self._download(digest, name, size, target))
+        if got is _FAILED:
             target.unlink(missing_ok=True)
             self._count("failed")
             return None

@@ -81,10 +81,12 @@ def pinned_versions(packages: Iterable[Package[Built]]) -> dict[str, str]:
 
 def pinned_requires(built: Built, versions: Mapping[str, str]) -> dict[str, str]:
     """Each Requires-Dist value that names git, and the pin the vendored wheel says instead."""
-    return {value: _pin(value, versions) for value, _child in built.private}
+    return {value: exact_pin(value, versions) for value, _child in built.private}
 
 
-def _pin(value: str, versions: Mapping[str, str]) -> str:
+def exact_pin(value: str, versions: Mapping[str, str]) -> str:
+    """The Requires-Dist ``value`` pinned to its package's version in ``versions`` (by
+    canonical name), its extras and marker kept."""
     req = Requirement(value)
     extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
     marker = f" ; {req.marker}" if req.marker else ""
