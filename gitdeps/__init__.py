@@ -40,6 +40,7 @@ __all__ = [
     "UnsafeRepositoryError",
     "VendorOptions",
     "VendorResult",
+    "VerifyReport",
     "VendoredWheel",
     "__version__",
     "HostReport",
@@ -51,6 +52,7 @@ __all__ = [
     "redact",
     "rewrite",
     "vendor",
+    "verify",
 ]
 
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from ._prebuild import prebuild
     from ._publish import publish
     from ._token_rewrite import rewrite
+    from ._verify import VerifyReport, verify
 
 # Loaded when first used: the other commands' code costs start-up time that a vendor
 # run does not need.
@@ -72,6 +75,8 @@ _LAZY = {
     "prebuild": "._prebuild",
     "publish": "._publish",
     "rewrite": "._token_rewrite",
+    "VerifyReport": "._verify",
+    "verify": "._verify",
 }
 
 

@@ -33,6 +33,7 @@ __all__ = ["main", "make_parser"]
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_OUT_OF_DATE = 8  # gitdeps check: a locked ref moved, or a requirement is not locked
+EXIT_NOT_AS_LOCKED = 9  # gitdeps verify: the wheelhouse is not what the lock records
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
@@ -223,6 +224,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="the lock of commits to read and write "
         "(default: gitdeps.lock beside the first -r file)",
     )  # fmt: skip
+    v.add_argument(
+        "--output-pylock", type=Path, metavar="FILE",
+        help="also write a PEP 751 lock of the wheelhouse (pylock.toml or pylock.NAME.toml) "
+        "that pip 26.1+ and uv install with -r",
+    )  # fmt: skip
     mode = v.add_mutually_exclusive_group()
     mode.add_argument(
         "--locked", action="store_true",
@@ -314,6 +320,31 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _json_option(ch)
     _config_option(ch)
+
+    ve = command(
+        "verify",
+        help="is the wheelhouse exactly what the lock records? offline, on the target or in CI",
+        description="Checks, reading files only: every wheel the lock names is in the "
+        "wheelhouse with its sha256, no wheel is there that nothing names, no wheel's metadata "
+        "still names a git URL, and the output requirements (and the pylock) pin the same "
+        f"wheels. One line per problem, naming the wheel; exits 0 when whole, "
+        f"{EXIT_NOT_AS_LOCKED} otherwise.",
+    )
+    ve.add_argument(
+        "-o", "--wheelhouse", required=True, type=Path, metavar="DIR",
+        help="the vendored wheelhouse to check",
+    )  # fmt: skip
+    ve.add_argument(
+        "--lock", required=True, type=Path, metavar="FILE", help="the gitdeps lock it was made with"
+    )
+    ve.add_argument(
+        "--output-requirements", type=Path, metavar="FILE",
+        help="also check the requirements file written with it",
+    )  # fmt: skip
+    ve.add_argument(
+        "--pylock", type=Path, metavar="FILE", help="also check the pylock.toml written with it"
+    )
+    _json_option(ve)
 
     p = command(
         "prebuild",
@@ -579,6 +610,29 @@ def _cache(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from ._verify import verify
+
+    report = verify(
+        args.wheelhouse,
+        args.lock,
+        output_requirements=args.output_requirements,
+        pylock=args.pylock,
+    )
+    if args.json:
+        _write_json(report.as_json())
+    else:
+        for problem in report.problems:
+            sys.stdout.write(f"{problem}\n")
+        if not args.quiet:
+            sys.stdout.write(
+                f"{report.wheelhouse}: {report.wheels} wheels as locked in {report.lock}\n"
+                if report.ok
+                else f"{report.wheelhouse}: {len(report.problems)} problems\n"
+            )
+    return EXIT_OK if report.ok else EXIT_NOT_AS_LOCKED
+
+
 def _check(args: argparse.Namespace) -> int:
     from ._check import check
 
@@ -646,7 +700,9 @@ def _vendor(args: argparse.Namespace) -> int:
     live = _live(args)
     try:
         with live if live is not None else contextlib.nullcontext():
-            result = vendor(requirements, wheelhouse, output, lock, options=options)
+            result = vendor(
+                requirements, wheelhouse, output, lock, options=options, pylock=args.output_pylock
+            )
     finally:
         spent = _timing.split()
         logging.getLogger("gitdeps").debug(
@@ -729,6 +785,7 @@ def vendor_json(result: VendorResult) -> dict[str, object]:
         "wheelhouse": str(result.wheelhouse),
         "output_requirements": str(result.output_requirements),
         "lock": str(result.lock) if result.lock is not None else None,
+        "pylock": str(result.pylock) if result.pylock is not None else None,
         "seconds": round(result.seconds, 3),
         "packages": [
             {
@@ -861,6 +918,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "vendor": _vendor,
         "check": _check,
+        "verify": _verify,
         "prebuild": _prebuild,
         "auth": _auth,
         "rewrite": _rewrite,

@@ -66,6 +66,7 @@ class VendorResult:
     lock: Path | None
     seconds: float
     remote_cache: RemoteStats | None = None  # what the shared cache gave and took, if used
+    pylock: Path | None = None  # the PEP 751 lock, if one was asked for
 
     @property
     def wheels(self) -> tuple[Path, ...]:
@@ -127,11 +128,13 @@ def vendor(
     groups: Sequence[str] = (),
     remote_cache: str | None = None,
     remote_cache_read_only: bool | None = None,
+    pylock: str | os.PathLike[str] | None = None,
 ) -> VendorResult:
     """Vendor the git requirements of ``requirements`` into ``wheelhouse``.
 
     Writes the wheels, ``output_requirements`` (installable with plain pip, no
-    credentials, no git) and, unless ``locked``, the ``lock``. Raises a
+    credentials, no git), unless ``locked`` the ``lock``, and a PEP 751 ``pylock``
+    (``pylock.toml``) of the wheelhouse when one is named. Raises a
     :class:`GitDepsError` and leaves every existing output as it was on failure.
 
     How to vendor is one :class:`VendorOptions`: pass it as ``options``, or its fields
@@ -172,6 +175,7 @@ def vendor(
         Path(output_requirements),
         Path(lock) if lock is not None else None,
         options or from_keywords,
+        pylock=Path(pylock) if pylock is not None else None,
     )
 
 
@@ -181,6 +185,8 @@ def _vendor(
     output: Path,
     lock_path: Path | None,
     options: VendorOptions,
+    *,
+    pylock: Path | None = None,
 ) -> VendorResult:
     """The pipeline: inputs, then the graph (resolve, fetch, build), then the outputs."""
     started = time.monotonic()
@@ -195,7 +201,7 @@ def _vendor(
     remote = remote_settings(
         settings.cache, url=options.remote_cache, read_only=options.remote_cache_read_only
     )
-    to = Destination(wheelhouse, output, lock_path, tuple(sources))
+    to = Destination(wheelhouse, output, lock_path, tuple(sources), pylock=pylock)
     check_writable(to)
     parsed = parse_requirement_files(
         sources,
@@ -274,6 +280,7 @@ def _vendor(
             wheelhouse=wheelhouse,
             output_requirements=output,
             lock=lock_path,
+            pylock=pylock,
             seconds=time.monotonic() - started,
             remote_cache=shared.stats if shared is not None else None,
         )

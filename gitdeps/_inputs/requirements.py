@@ -220,6 +220,9 @@ class ParsedRequirements:
     index_options: tuple[str, ...]  # for installs into build environments
     uses_hashes: bool
     no_binary: bool = False  # a --no-binary option appears
+    # a public requirement with no --hash: pip's hash-checking mode (which one --hash
+    # turns on for every line) would refuse it
+    unhashed_public: bool = False
 
     @property
     def git(self) -> tuple[GitRequirement, ...]:
@@ -251,6 +254,7 @@ def parse_requirement_files(
         index_options=tuple(parser.index_options),
         no_binary=parser.no_binary,
         uses_hashes=parser.uses_hashes,
+        unhashed_public=parser.unhashed_public,
     )
 
 
@@ -377,6 +381,7 @@ class _Parser:
         self.credentials: list[EmbeddedCredential] = []
         self.index_options: list[str] = []
         self.uses_hashes = False
+        self.unhashed_public = False
         self.no_binary = False
         self._stack: list[Path] = []
 
@@ -446,9 +451,11 @@ class _Parser:
             return
         requirement, words = _split_args_options(line)
         options = self._options(_split(words, location, raw), location, raw)
-        self.uses_hashes |= any(name == "--hash" for name, _ in options)
+        hashed = any(name == "--hash" for name, _ in options)
+        self.uses_hashes |= hashed
         entry = _requirement(requirement, location, editable=False)
         if entry is None:
+            self.unhashed_public |= not hashed
             self._check_no_password(location, raw)
             _check_local(requirement, location, base)
             self.entries.append(PassThrough(raw, location))

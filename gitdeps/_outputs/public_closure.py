@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import parse_wheel_filename
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
 from .._subprocess import ProcessFailed, clean_environ, run
 
-__all__ = ["Target", "download_closure"]
+__all__ = ["Target", "download_closure", "resolve_closure"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +96,15 @@ def check_installable(wheel: Path, target: Target, what: str) -> None:
     )
 
 
+def _need_pip(option: str) -> None:
+    if importlib.util.find_spec("pip") is None:
+        raise GitDepsError(
+            f"{option} resolves the public dependencies with pip, and pip is not "
+            "installed beside gitdeps",
+            hint="install it (python -m ensurepip) and run again",
+        )
+
+
 def download_closure(
     requirements: Path,
     dest: Path,
@@ -102,12 +113,7 @@ def download_closure(
     index_options: Sequence[str] = (),
 ) -> list[Path]:
     """Download every distribution ``requirements`` needs into ``dest``; return the files."""
-    if importlib.util.find_spec("pip") is None:
-        raise GitDepsError(
-            "--include-public resolves the public dependencies with pip, and pip is not "
-            "installed beside gitdeps",
-            hint="install it (python -m ensurepip) and run again",
-        )
+    _need_pip("--include-public")
     try:
         with options_in_a_file(index_options) as options:
             command = [
@@ -122,3 +128,27 @@ def download_closure(
             "only, so the target builds nothing); its output ends with:\n" + exc.tail()
         ) from None
     return sorted(p for p in dest.iterdir() if p.suffix == ".whl")
+
+
+def resolve_closure(requirements: Path, *, target: Target) -> dict[str, Any]:
+    """What pip would install from ``requirements`` on ``target``, as its installation
+    report (``pip install --dry-run --report``): each file's URL and sha256, nothing
+    installed."""
+    _need_pip("--output-pylock")
+    only_binary = ["--only-binary=:all:"] if target.foreign else []
+    with tempfile.TemporaryDirectory(prefix="gitdeps-report-") as temp:
+        report = Path(temp) / "report.json"
+        command = [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+            "--disable-pip-version-check", "--no-input", "--quiet", "--report", str(report),
+            *only_binary, *target.pip_options(), "-r", str(requirements),
+        ]  # fmt: skip
+        try:
+            run(command, env=clean_environ(installer=True))
+        except ProcessFailed as exc:
+            raise GitDepsError(
+                f"pip could not resolve the public dependencies for {target.describe()} "
+                "for --output-pylock; its output ends with:\n" + exc.tail()
+            ) from None
+        data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+        return data

@@ -62,6 +62,17 @@ class Pinned:
     top: Mapping[GitRequirement, Pin]
     transitive: tuple[Pin, ...]
     closure: tuple[Pin, ...] | None = None
+    # a vendored wheel needs a public distribution, which the file cannot hash
+    public_dependencies: bool = True
+
+    @property
+    def hashable(self) -> bool:
+        """Whether every line pip installs from the file can carry a hash: then each
+        vendored line does, and `pip install --require-hashes` works. One --hash turns
+        pip's hash-checking mode on for every line and every dependency, so a public
+        line or dependency with none would be refused."""
+        parsed = self.parsed
+        return parsed.uses_hashes or not (parsed.unhashed_public or self.public_dependencies)
 
 
 class OutputFormat(Protocol):
@@ -92,6 +103,7 @@ class RequirementsFile:
             output=output,
             wheelhouse=wheelhouse,
             sources=sources,
+            hashes=pinned.hashable,
         )
 
 
@@ -152,11 +164,14 @@ def render_requirements(
     output: Path,
     wheelhouse: Path,
     sources: Sequence[Path],
+    hashes: bool = False,
 ) -> str:
     """``pins`` gives the vendored wheel of each git requirement in ``parsed``;
-    ``transitive`` those of private dependencies that no line names."""
+    ``transitive`` those of private dependencies that no line names. Each vendored line
+    has its ``--hash`` when the inputs use hashes, or with ``hashes`` (see
+    :attr:`Pinned.hashable`)."""
     base = output.parent.resolve()
-    hashes = parsed.uses_hashes
+    hashes = hashes or parsed.uses_hashes
     lines = [*_header(output, sources), f"--find-links {relative(wheelhouse.resolve(), base)}"]
     listed: set[str] = set()
     written: set[str] = set()

@@ -25,6 +25,7 @@ from .._fs import write_whole
 from .journal import JOURNAL, STAGING, Plan, locked_outputs, publish, staged_path
 from .lock import Lock, dump_lock
 from .public_closure import Target, check_installable
+from .pylock import check_pylock_name, public_from_report, public_in_wheelhouse, render_pylock
 from .render import OutputFormat, Pin, Pinned, RequirementsFile, render_requirements
 from .vendored import (
     VendoredWheel,
@@ -54,6 +55,12 @@ class Destination:
     sources: tuple[Path, ...]  # the input requirement files (relative paths are from here)
     # how `requirements` is written
     format: OutputFormat = dataclasses.field(default_factory=RequirementsFile)
+    pylock: Path | None = None  # a PEP 751 pylock.toml of the wheelhouse, if asked
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The output files besides the wheels."""
+        return tuple(p for p in (self.requirements, self.lock, self.pylock) if p is not None)
 
 
 def check_writable(to: Destination) -> None:
@@ -63,10 +70,17 @@ def check_writable(to: Destination) -> None:
         raise GitDepsError(
             f"the wheelhouse {wheelhouse} is a file", hint="name a folder for the wheels"
         )
-    for path, what in ((to.requirements, "--output-requirements"), (to.lock, "--lock")):
+    if to.pylock is not None:
+        check_pylock_name(to.pylock)
+    named = (
+        (to.requirements, "--output-requirements"),
+        (to.lock, "--lock"),
+        (to.pylock, "--output-pylock"),
+    )
+    for path, what in named:
         if path is not None and path.is_dir():
             raise GitDepsError(f"{what} {path} is a folder", hint="name the file to write")
-    parents = {wheelhouse.parent, to.requirements.parent, *([to.lock.parent] if to.lock else [])}
+    parents = {wheelhouse.parent, *(p.parent for p in to.files)}
     for path in parents:
         existing = path
         while not existing.exists() and existing != existing.parent:
@@ -114,6 +128,10 @@ def write_outputs(
                 moves.append((staged, final))
         write_whole(staged_path(to.requirements), text.encode("utf-8"), like=to.requirements)
         moves.append((staged_path(to.requirements), to.requirements))
+        if to.pylock is not None:
+            pylock = _pylock(vendored, pinned, to.pylock, to=to, staging=staging, target=target)
+            write_whole(staged_path(to.pylock), pylock.encode("utf-8"), like=to.pylock)
+            moves.append((staged_path(to.pylock), to.pylock))
         removals: list[Path] = []
         if to.lock is not None and write_lock:
             write_whole(staged_path(to.lock), dump_lock(new_lock).encode("utf-8"), like=to.lock)
@@ -126,7 +144,7 @@ def write_outputs(
 @contextlib.contextmanager
 def _writing(to: Destination) -> Iterator[None]:
     """Hold the outputs' folder; a failure to write is said as what to do."""
-    finals = [to.requirements, *([to.lock] if to.lock is not None else [])]
+    finals = list(to.files)
     try:
         with locked_outputs(to.wheelhouse.parent, finals, wheelhouse=to.wheelhouse):
             yield
@@ -193,11 +211,53 @@ def _pinned(
         for key, pin in pins.items()
         if key not in top_keys
     )
-    return Pinned(parsed, {requirement: pins[key] for requirement, key in top.items()}, transitive)
+    return Pinned(
+        parsed,
+        {requirement: pins[key] for requirement, key in top.items()},
+        transitive,
+        public_dependencies=any(
+            _public_requires(package.built, extras=any(r.extras for r in top))
+            for package in packages
+        ),
+    )
 
 
-def _public_closure(pinned: Pinned, *, to: Destination, staging: Path, target: Target) -> Pinned:
-    """Download the whole closure into ``staging``; ``pinned`` with all of it pinned."""
+def _public_requires(built: Built, *, extras: bool) -> bool:
+    """Whether ``built`` needs a public distribution (one for an extra counts when any
+    extra is asked for)."""
+    private = {value for value, _child in built.private}
+    return any(
+        value not in private and (extras or "extra" not in value.partition(";")[2])
+        for value in built.info.requires_dist
+    )
+
+
+def _pylock(
+    vendored: Sequence[VendoredWheel],
+    pinned: Pinned,
+    output: Path,
+    *,
+    to: Destination,
+    staging: Path,
+    target: Target,
+) -> str:
+    """The pylock.toml of the wheelhouse: the vendored wheels, and the public closure
+    from the wheelhouse (--include-public) or as pip resolves it for the target."""
+    private: set[str] = {canonicalize_name(v.name) for v in vendored}
+    if pinned.closure is not None:
+        public = public_in_wheelhouse(sorted(staging.glob("*.whl")), to.wheelhouse, private)
+    else:
+        from .public_closure import resolve_closure
+
+        progress.info("public dependencies: resolving with pip for %s", target.describe())
+        with _probe(pinned, to=to, staging=staging) as probe:
+            public = public_from_report(resolve_closure(probe, target=target), private)
+    return render_pylock(vendored, public, output=output, target=target)
+
+
+@contextlib.contextmanager
+def _probe(pinned: Pinned, *, to: Destination, staging: Path) -> Iterator[Path]:
+    """The requirements as pip reads them, the private wheels found in ``staging``."""
     with tempfile.TemporaryDirectory(prefix="gitdeps-closure-") as temp:
         probe = Path(temp) / "requirements.txt"
         probe.write_text(  # pip's input, whatever the output's format
@@ -211,6 +271,12 @@ def _public_closure(pinned: Pinned, *, to: Destination, staging: Path, target: T
             ),
             encoding="utf-8",
         )
+        yield probe
+
+
+def _public_closure(pinned: Pinned, *, to: Destination, staging: Path, target: Target) -> Pinned:
+    """Download the whole closure into ``staging``; ``pinned`` with all of it pinned."""
+    with _probe(pinned, to=to, staging=staging) as probe:
         from .public_closure import download_closure
 
         progress.info("public dependencies: resolving with pip for %s", target.describe())
